@@ -1,0 +1,96 @@
+"""Which backends exist, which is the default, and which one owns an array.
+
+Nothing here imports a framework until a backend is asked for by name or an
+array of that framework is seen (and an array can only exist once its
+framework is imported). Lookups are cached on immutable keys (names, types).
+"""
+from __future__ import annotations
+
+import functools
+import importlib
+import importlib.util
+import os
+
+from ._protocol import Backend
+
+# name -> (module implementing the backend, the framework package it needs)
+BACKEND_MODULES: dict[str, tuple[str, str]] = {
+    "jax": ("purekeras.backends.jax_backend", "jax"),
+    "torch": ("purekeras.backends.torch_backend", "torch"),
+    "tensorflow": ("purekeras.backends.tensorflow_backend", "tensorflow"),
+}
+# Top-level module of an array's type -> backend name.
+_ARRAY_MODULES = {"jax": "jax", "jaxlib": "jax", "torch": "torch", "tensorflow": "tensorflow"}
+_PREFERENCE = ("jax", "torch", "tensorflow")
+
+
+class BackendError(RuntimeError):
+    """A backend was asked for that is unknown, not installed, or cannot do the job."""
+
+
+def available_backends() -> tuple[str, ...]:
+    """Names of the backends whose framework is installed (nothing is imported)."""
+    return tuple(
+        name for name, (_, package) in BACKEND_MODULES.items()
+        if importlib.util.find_spec(package) is not None
+    )
+
+
+def default_backend_name() -> str:
+    """``$PUREKERAS_BACKEND`` if set, else the first installed of jax, torch, tensorflow."""
+    chosen = os.environ.get("PUREKERAS_BACKEND")
+    if chosen:
+        return chosen
+    installed = available_backends()
+    for name in _PREFERENCE:
+        if name in installed:
+            return name
+    raise BackendError(
+        "No backend is installed. Install one, e.g. `pip install purekeras[jax]`."
+    )
+
+
+@functools.lru_cache(maxsize=None)
+def get_backend(name: str | None = None) -> Backend:
+    """The backend object for ``name`` (default: ``default_backend_name()``).
+
+    >>> get_backend("jax").name
+    'jax'
+    """
+    name = name or default_backend_name()
+    if not isinstance(name, str):
+        raise BackendError(f"backend must be a name like 'jax', got {name!r}.")
+    if name not in BACKEND_MODULES:
+        raise BackendError(
+            f"Unknown backend {name!r}; known backends: {sorted(BACKEND_MODULES)}."
+        )
+    module_name, package = BACKEND_MODULES[name]
+    if importlib.util.find_spec(package) is None:
+        raise BackendError(
+            f"Backend {name!r} needs the package {package!r}, which is not installed. "
+            f"Install it with `pip install purekeras[{name}]`."
+        )
+    return importlib.import_module(module_name).BACKEND
+
+
+@functools.lru_cache(maxsize=None)
+def _backend_name_for_type(tp: type) -> str | None:
+    top = tp.__module__.partition(".")[0]
+    return _ARRAY_MODULES.get(top)
+
+
+def backend_of(*values, default: str | None = None) -> Backend:
+    """The backend owning the first framework array among ``values``.
+
+    NumPy arrays and Python scalars do not decide; if nothing does, ``default``
+    (or the process default) is used.
+    """
+    for value in values:
+        name = _backend_name_for_type(type(value))
+        if name is not None:
+            return get_backend(name)
+    return get_backend(default)
+
+
+def backend_name_of(*values, default: str | None = None) -> str:
+    return backend_of(*values, default=default).name

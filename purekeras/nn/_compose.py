@@ -1,0 +1,59 @@
+"""Threading params / state / rng through named children, with no magic.
+
+A composite layer (Sequential, Functional, MultiHeadAttention, your own) keeps
+its children in fields, names them, and calls them through these helpers. Each
+child's key is derived from the parent's key and the child's name, so adding a
+child never changes the others' initial values or dropout masks.
+
+>>> from purekeras import nn, random
+>>> k = random.key(0, backend="jax")
+>>> a, b = child_key(k, "dense"), child_key(k, "dense_1")
+>>> bool((a != b).any())
+True
+"""
+from __future__ import annotations
+
+import zlib
+
+from .. import random
+
+
+def child_key(key, name: str):
+    """The key for the child called ``name`` (``None`` stays ``None``)."""
+    if key is None:
+        return None
+    return random.fold_in(key, zlib.crc32(name.encode("utf-8")))
+
+
+def init_child(layer, name: str, key, input_spec, params: dict, state: dict):
+    """Init ``layer`` as child ``name``; store its non-empty params/state under ``name``."""
+    child_params, child_state = layer.init(child_key(key, name), input_spec)
+    if child_params:
+        params[name] = child_params
+    if child_state:
+        state[name] = child_state
+    return layer.output_spec(input_spec)
+
+
+def apply_child(layer, name: str, params: dict, state: dict, x, *, training: bool, rng,
+                new_state: dict):
+    """Apply child ``name``; record its new state in ``new_state`` and return its output."""
+    y, child_state = layer.apply(
+        params.get(name, {}), state.get(name, {}), x,
+        training=training, rng=child_key(rng, name),
+    )
+    if child_state:
+        new_state[name] = child_state
+    return y
+
+
+def children_regularization_loss(named_layers, params: dict):
+    """Sum of the children's regularization losses (``None`` if there are none)."""
+    from .. import ops
+
+    total = None
+    for name, layer in named_layers:
+        loss = layer.regularization_loss(params.get(name, {}))
+        if loss is not None:
+            total = loss if total is None else ops.add(total, loss)
+    return total
