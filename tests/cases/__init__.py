@@ -1,0 +1,1 @@
+"""Registries of layer and op cases: one line of data gives a case every cross-cutting test."""
