@@ -11,6 +11,14 @@ from . import _activations as activations
 from . import _initializers as initializers
 from . import _regularizers as regularizers
 from ._compose import apply_child, child_key, init_child
+from ._core_layers import Activation, Dropout, Identity
+from ._embedding import Embedding
+from ._merge import Add, Concatenate, Multiply
+from ._pooling import (
+    AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D,
+    GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPooling1D, MaxPooling2D,
+)
+from ._reshaping import Flatten, Reshape
 from ._dense import Dense
 from ._functional import Functional, Input, SymbolicTensor
 from ._layer import Layer, LayerError, require_rng
@@ -22,4 +30,8 @@ __all__ = [
     "apply_child", "child_key", "init_child",
     "Dense", "Functional", "Input", "SymbolicTensor",
     "Layer", "LayerError", "require_rng", "Sequential", "InputSpec", "spec_of",
+    "Activation", "Dropout", "Identity", "Embedding", "Add", "Concatenate", "Multiply",
+    "AveragePooling1D", "AveragePooling2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D",
+    "GlobalMaxPooling1D", "GlobalMaxPooling2D", "MaxPooling1D", "MaxPooling2D",
+    "Flatten", "Reshape",
 ]

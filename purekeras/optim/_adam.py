@@ -11,16 +11,17 @@ from ._base import Optimizer, tree_map
 class AdamSlots(NamedTuple):
     m: Any  # first moments, like params
     v: Any  # second moments, like params
-    v_hat: Any  # running max of v (amsgrad), or () when amsgrad is off
+    v_hat: Any  # running max of v (amsgrad), like params; () when amsgrad is off
 
 
 @dataclass(frozen=True)
 class Adam(Optimizer):
-    """Adam, as Keras 3 computes it::
+    """Adam, as Keras 3 computes it (``t`` counts updates from 1)::
 
         alpha = lr * sqrt(1 - beta_2**t) / (1 - beta_1**t)
         m += (g - m) * (1 - beta_1);  v += (g**2 - v) * (1 - beta_2)
-        var -= alpha * m / (sqrt(v) + epsilon)
+        v_hat = max(v_hat, v)                              (amsgrad only)
+        var -= m * alpha / (sqrt(v or v_hat) + epsilon)
 
     >>> from purekeras import optim, ops
     >>> opt = optim.Adam(learning_rate=0.1)
@@ -37,32 +38,54 @@ class Adam(Optimizer):
     epsilon: float = 1e-7
     amsgrad: bool = False
 
-    def init_slots(self, params):
-        zeros = lambda p: ops.zeros_like(p)  # noqa: E731
-        return AdamSlots(tree_map(zeros, params), tree_map(zeros, params),
-                         tree_map(zeros, params) if self.amsgrad else ())
+    def init_slots(self, params) -> AdamSlots:
+        def zeros():
+            return tree_map(ops.zeros_like, params)
+        return AdamSlots(zeros(), zeros(), zeros() if self.amsgrad else ())
 
     def update(self, grads, slots, params, learning_rate, step):
         b1, b2 = self.beta_1, self.beta_2
-        alpha = ops.divide(ops.multiply(learning_rate, ops.sqrt(ops.subtract(1.0, ops.power(b2, step)))),
-                           ops.subtract(1.0, ops.power(b1, step)))
-        m = tree_map(lambda m, g: ops.add(m, ops.multiply(ops.subtract(g, m), 1.0 - b1)), slots.m, grads)
-        v = tree_map(lambda v, g: ops.add(v, ops.multiply(ops.subtract(ops.square(g), v), 1.0 - b2)), slots.v, grads)
-        v_hat = slots.v_hat
-        denominator_v = v
-        if self.amsgrad:
-            v_hat = tree_map(ops.maximum, slots.v_hat, v)
-            denominator_v = v_hat
+
+        def first_moment(m, g):
+            return ops.add(m, ops.multiply(ops.subtract(ops.cast(g, ops.dtype(m)), m), 1 - b1))
+
+        def second_moment(v, g):
+            return ops.add(v, ops.multiply(ops.subtract(ops.square(ops.cast(g, ops.dtype(v))), v), 1 - b2))
 
         def step_param(p, m, v):
-            a = ops.cast(alpha, ops.dtype(p))
-            return ops.subtract(p, ops.divide(ops.multiply(m, a), ops.add(ops.sqrt(v), self.epsilon)))
+            dtype = ops.dtype(p)
+            t = ops.cast(step, dtype)
+            b1_power = ops.power(ops.cast(ops.asarray(b1, backend=ops.backend_name(p)), dtype), t)
+            b2_power = ops.power(ops.cast(ops.asarray(b2, backend=ops.backend_name(p)), dtype), t)
+            alpha = ops.divide(ops.multiply(ops.cast(learning_rate, dtype), ops.sqrt(ops.subtract(1, b2_power))),
+                               ops.subtract(1, b1_power))
+            return ops.subtract(p, ops.divide(ops.multiply(m, alpha), ops.add(ops.sqrt(v), self.epsilon)))
 
-        return tree_map(step_param, params, m, denominator_v), AdamSlots(m, v, v_hat)
+        m = tree_map(first_moment, slots.m, grads)
+        v = tree_map(second_moment, slots.v, grads)
+        v_hat = tree_map(ops.maximum, slots.v_hat, v) if self.amsgrad else ()
+        return tree_map(step_param, params, m, v_hat if self.amsgrad else v), AdamSlots(m, v, v_hat)
 
 
 @dataclass(frozen=True)
 class AdamW(Adam):
-    """Adam with decoupled weight decay (Keras's default ``weight_decay=0.004``)."""
+    """Adam with decoupled weight decay, Keras's ``AdamW`` (``weight_decay=0.004``).
+
+    Each step first decays the weights, ``var -= var * weight_decay * lr``, then
+    applies Adam's update.
+
+    >>> from purekeras import optim, ops
+    >>> opt = optim.AdamW(learning_rate=0.1, weight_decay=0.5)
+    >>> params = {"w": ops.ones((1,), backend="jax")}
+    >>> params, _ = opt.apply({"w": ops.zeros((1,), backend="jax")}, opt.init(params), params)
+    >>> round(float(params["w"][0]), 4)
+    0.95
+    """
 
     weight_decay: float | None = 0.004
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.weight_decay is None:
+            raise ValueError("AdamW: `weight_decay` must be a float (default 0.004); received None. "
+                             "Use optim.Adam for no weight decay.")

@@ -1,16 +1,29 @@
-"""The optimizer contract: a frozen spec, an explicit ``OptState``, pure ``apply``.
+"""The optimizer contract: a frozen spec, an explicit ``OptState``, a pure ``apply``.
 
 ``apply(grads, opt_state, params) -> (params, opt_state)`` does what Keras 3's
-``optimizer.apply`` does, in Keras's order: clip gradients (``clipnorm``,
-``clipvalue``, ``global_clipnorm``), decay weights (``weight_decay``), then the
-optimizer's own update. The learning rate lives in ``opt_state.learning_rate``,
-so a callback can change it between steps without recompiling; with a schedule
-it is recomputed from ``opt_state.iterations`` each step.
+``optimizer.apply`` does, in Keras's order:
+
+1. clip the gradients (``clipnorm``, ``clipvalue`` or ``global_clipnorm``);
+2. decay the weights: ``p -= p * weight_decay * learning_rate``;
+3. the optimizer's own update (``update``, defined by each subclass).
+
+The learning rate lives in ``opt_state.learning_rate`` (the rate the next update
+uses), so a callback can change it between steps through ``with_learning_rate``
+without recompiling. With a schedule it is recomputed from
+``opt_state.iterations`` each step, as Keras does.
+
+>>> from purekeras import optim, ops
+>>> opt = optim.SGD(learning_rate=0.5)
+>>> state = opt.init({"w": ops.ones((2,), backend="jax")})
+>>> float(state.learning_rate), int(state.iterations)
+(0.5, 0)
+>>> float(opt.with_learning_rate(state, 0.1).learning_rate)
+0.10000000149011612
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 import optree
 
@@ -19,27 +32,47 @@ from ._clipping import clip_gradients
 
 
 class OptState(NamedTuple):
+    """Everything an optimizer changes from step to step."""
+
     iterations: Any  # shape (), int32: updates applied so far
     learning_rate: Any  # shape (), float32: the rate of the next update
     slots: Any  # the optimizer's own state (moments, ...), a NamedTuple of pytrees
 
 
-def tree_map(fn, *trees):
+def tree_map(fn: Callable, *trees):
+    """``optree.tree_map`` over the arrays of ``trees`` (``None`` is an empty node)."""
     return optree.tree_map(fn, *trees, none_is_leaf=False)
 
 
 def first_leaf(tree):
-    leaves = optree.tree_leaves(tree)
+    leaves = optree.tree_leaves(tree, none_is_leaf=False)
     if not leaves:
-        raise ValueError("The optimizer was given params with no arrays.")
+        raise ValueError("The optimizer was given params with no arrays; pass the "
+                         "model's params pytree (nested dicts of arrays).")
     return leaves[0]
+
+
+def _check_non_negative(owner: str, **values) -> None:
+    for name, value in values.items():
+        if value is not None and not value >= 0:
+            raise ValueError(f"{owner}: `{name}` must be None or a number >= 0; received {name}={value!r}.")
 
 
 @dataclass(frozen=True, kw_only=True)
 class Optimizer:
-    """Base of every optimizer: Keras's shared arguments and the update order."""
+    """Base of every optimizer: Keras's shared arguments and the update order.
 
-    learning_rate: Any = 0.001  # a float or a schedule (callable of the step)
+    Subclasses add their hyperparameters as fields and define ``init_slots`` and
+    ``update``; see ``SGD`` for the smallest one.
+
+    >>> from purekeras import optim
+    >>> optim.SGD(clipnorm=1.0, clipvalue=1.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: SGD: set at most one of clipnorm, clipvalue and global_clipnorm; received clipnorm=1.0, clipvalue=1.0, global_clipnorm=None.
+    """
+
+    learning_rate: Any = 0.001  # a float, or a schedule: a callable of the step
     weight_decay: float | None = None
     clipnorm: float | None = None
     clipvalue: float | None = None
@@ -47,60 +80,75 @@ class Optimizer:
     name: str | None = None
 
     def __post_init__(self):
-        if self.clipnorm is not None and self.global_clipnorm is not None:
+        owner = type(self).__name__
+        lr = self.learning_rate
+        if not callable(lr) and (isinstance(lr, bool) or not isinstance(lr, (int, float))):
             raise ValueError(
-                f"{type(self).__name__}: set clipnorm or global_clipnorm, not both."
-            )
+                f"{owner}: `learning_rate` must be a float or a schedule (a callable of the "
+                f"step, e.g. optim.schedules.ExponentialDecay); received learning_rate={lr!r}.")
+        clips = {"clipnorm": self.clipnorm, "clipvalue": self.clipvalue,
+                 "global_clipnorm": self.global_clipnorm}
+        if sum(v is not None for v in clips.values()) > 1:
+            received = ", ".join(f"{k}={v!r}" for k, v in clips.items())
+            raise ValueError(f"{owner}: set at most one of clipnorm, clipvalue and "
+                             f"global_clipnorm; received {received}.")
+        _check_non_negative(owner, weight_decay=self.weight_decay, **clips)
 
     # -- to override -------------------------------------------------------------
     def init_slots(self, params) -> Any:
-        """The optimizer's own state for ``params``."""
+        """The optimizer's own state for ``params`` (a NamedTuple of pytrees)."""
         return ()
 
     def update(self, grads, slots, params, learning_rate, step):
-        """One update: new params and slots. ``step`` counts from 1 (float32)."""
-        raise NotImplementedError
+        """One update: ``(new_params, new_slots)``.
+
+        ``learning_rate`` is a float32 scalar, ``step`` the 1-based index of this
+        update as a float32 scalar; cast both to each param's dtype, as Keras does.
+        """
+        raise TypeError(f"{type(self).__name__} must define `update` (it subclasses Optimizer).")
 
     # -- the contract --------------------------------------------------------------
     @property
     def has_schedule(self) -> bool:
+        """Whether ``learning_rate`` is a schedule rather than a constant."""
         return callable(self.learning_rate)
 
-    def current_learning_rate(self, iterations):
-        if self.has_schedule:
-            return ops.cast(self.learning_rate(iterations), "float32")
-        return None
+    def _scheduled_rate(self, iterations):
+        return ops.cast(ops.asarray(self.learning_rate(iterations)), "float32")
 
     def init(self, params) -> OptState:
-        """The initial ``OptState`` for ``params`` (same backend as the params)."""
+        """The initial ``OptState`` for ``params`` (on the backend of the params)."""
         backend = ops.backend_name(first_leaf(params))
         iterations = ops.zeros((), "int32", backend=backend)
         if self.has_schedule:
-            lr = self.current_learning_rate(iterations)
+            lr = self._scheduled_rate(iterations)
         else:
             lr = ops.full((), float(self.learning_rate), "float32", backend=backend)
         return OptState(iterations, lr, self.init_slots(params))
 
-    def apply(self, grads, opt_state: OptState, params):
+    def apply(self, grads, opt_state: OptState, params) -> tuple[Any, OptState]:
         """``(new_params, new_opt_state)`` after one update with ``grads``."""
-        grads = clip_gradients(grads, self.clipnorm, self.clipvalue, self.global_clipnorm)
         lr = opt_state.learning_rate
         if self.has_schedule:
-            lr = self.current_learning_rate(opt_state.iterations)
-        if self.weight_decay:
-            decay = ops.multiply(lr, self.weight_decay)
-            params = tree_map(
-                lambda p: ops.subtract(p, ops.multiply(p, ops.cast(decay, ops.dtype(p)))), params)
-        step = ops.cast(ops.add(opt_state.iterations, 1), "float32")
-        params, slots = self.update(grads, opt_state.slots, params, lr, step)
-        return params, OptState(ops.add(opt_state.iterations, 1), lr, slots)
+            lr = self._scheduled_rate(opt_state.iterations)
+        grads = clip_gradients(grads, self.clipnorm, self.clipvalue, self.global_clipnorm)
+        if self.weight_decay is not None:
+            params = tree_map(lambda p: self._decay(p, lr), params)
+        iterations = ops.add(opt_state.iterations, 1)
+        params, slots = self.update(grads, opt_state.slots, params, lr, ops.cast(iterations, "float32"))
+        next_lr = self._scheduled_rate(iterations) if self.has_schedule else lr
+        return params, OptState(iterations, next_lr, slots)
+
+    def _decay(self, p, lr):
+        # Keras: p - p * weight_decay * learning_rate, in the param's dtype.
+        return ops.subtract(p, ops.multiply(ops.multiply(p, self.weight_decay), ops.cast(lr, ops.dtype(p))))
 
     def with_learning_rate(self, opt_state: OptState, value: float) -> OptState:
         """``opt_state`` with a new learning rate (for callbacks); no recompilation."""
         if self.has_schedule:
             raise ValueError(
-                f"{type(self).__name__} uses a learning-rate schedule; its rate cannot be "
-                "set by hand. Use a constant learning_rate to let callbacks change it."
-            )
+                f"{type(self).__name__} uses the learning-rate schedule {self.learning_rate!r}; "
+                "its rate follows opt_state.iterations and cannot be set by hand. Build the "
+                "optimizer with a float learning_rate to let callbacks change it.")
         lr = ops.full((), float(value), "float32", backend=ops.backend_name(opt_state.learning_rate))
         return opt_state._replace(learning_rate=lr)
