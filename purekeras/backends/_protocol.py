@@ -19,8 +19,33 @@ from typing import Any, Callable, Protocol, Sequence
 Array = Any
 Axis = "int | tuple[int, ...] | None"
 
+# The op names ``Backend.unary`` / ``binary`` / ``reduce`` must accept (NumPy's
+# names and semantics; integer inputs to float-valued functions give float32).
+UNARY_OPS = (
+    "abs", "negative", "sign", "exp", "expm1", "log", "log1p", "sqrt", "rsqrt", "square",
+    "sin", "cos", "tan", "tanh", "sinh", "cosh", "arcsin", "arccos", "arctan", "arctanh",
+    "erf", "erfinv", "floor", "ceil", "round", "reciprocal", "logical_not", "isnan",
+    "isinf", "isfinite", "sigmoid", "softplus", "relu",
+)
+BINARY_OPS = (
+    "add", "subtract", "multiply", "divide", "floor_divide", "mod", "power", "maximum",
+    "minimum", "equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
+    "logical_and", "logical_or", "logical_xor", "arctan2", "logaddexp", "nextafter",
+)
+REDUCE_OPS = ("sum", "mean", "max", "min", "prod", "any", "all", "var", "std", "logsumexp")
+
 
 class Backend(Protocol):
+    """The primitives one framework provides; ops are written once on top of them.
+
+    Index-valued results (argmax, argsort, top_k indices) are int32.
+
+    >>> from purekeras.backends import get_backend
+    >>> b = get_backend("jax")
+    >>> b.shape(b.binary("add", b.zeros((2, 3), "float32"), 1.0))
+    (2, 3)
+    """
+
     name: str
 
     # Conversion and metadata.
@@ -38,15 +63,15 @@ class Backend(Protocol):
     def arange(self, start: Any, stop: Any, step: Any, dtype: str | None) -> Array: ...
     def eye(self, n: int, m: int | None, dtype: str) -> Array: ...
 
-    # Elementwise: ``unary(name, x)`` and ``binary(name, x, y)`` take NumPy names
-    # listed in ``purekeras.ops._elementwise``.
+    # Elementwise: ``unary(name, x)`` and ``binary(name, x, y)`` take the NumPy
+    # names in ``UNARY_OPS`` / ``BINARY_OPS``; binary ops broadcast as NumPy.
     def unary(self, op: str, x: Array) -> Array: ...
     def binary(self, op: str, x: Array, y: Array) -> Array: ...
     def where(self, cond: Array, x: Array, y: Array) -> Array: ...
     def clip(self, x: Array, lo: Any, hi: Any) -> Array: ...
 
-    # Reductions: ``reduce(name, x, axis, keepdims)`` with name in
-    # sum, mean, max, min, prod, any, all, var, std, logsumexp.
+    # Reductions: ``reduce(name, x, axis, keepdims)`` with name in ``REDUCE_OPS``
+    # (``var`` / ``std`` are the biased, ddof=0, estimates).
     def reduce(self, op: str, x: Array, axis: Any, keepdims: bool) -> Array: ...
     def argmax(self, x: Array, axis: int) -> Array: ...
     def argmin(self, x: Array, axis: int) -> Array: ...
@@ -96,8 +121,8 @@ class Backend(Protocol):
     def vmap(self, fn: Callable, in_axes: Any, out_axes: Any) -> Callable: ...
     def jit(self, fn: Callable, donate_argnums: tuple[int, ...], static_argnums: tuple[int, ...]) -> Callable: ...
 
-    # Stateless random bits (threefry2x32 keys as uint32[2] arrays).
-    def random_key(self, seed: int) -> Array: ...
+    # Stateless random bits: threefry2x32 keys as uint32[2] arrays (built from the
+    # seed once, in ``purekeras.random.key``); every backend gives the same bits.
     def random_split(self, key: Array, num: int) -> Array: ...
     def random_fold_in(self, key: Array, data: int) -> Array: ...
     def random_bits(self, key: Array, shape: Sequence[int]) -> Array: ...

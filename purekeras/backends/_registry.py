@@ -29,7 +29,11 @@ class BackendError(RuntimeError):
 
 
 def available_backends() -> tuple[str, ...]:
-    """Names of the backends whose framework is installed (nothing is imported)."""
+    """Names of the backends whose framework is installed (nothing is imported).
+
+    >>> "jax" in available_backends()
+    True
+    """
     return tuple(
         name for name, (_, package) in BACKEND_MODULES.items()
         if importlib.util.find_spec(package) is not None
@@ -37,8 +41,12 @@ def available_backends() -> tuple[str, ...]:
 
 
 def default_backend_name() -> str:
-    """``$PUREKERAS_BACKEND`` if set, else the first installed of jax, torch, tensorflow."""
-    chosen = os.environ.get("PUREKERAS_BACKEND")
+    """``$PUREKERAS_BACKEND`` if set, else the first installed of jax, torch, tensorflow.
+
+    >>> default_backend_name() in BACKEND_MODULES
+    True
+    """
+    chosen = os.environ.get("PUREKERAS_BACKEND", "").strip()
     if chosen:
         return chosen
     installed = available_backends()
@@ -50,16 +58,23 @@ def default_backend_name() -> str:
     )
 
 
-@functools.lru_cache(maxsize=None)
 def get_backend(name: str | None = None) -> Backend:
     """The backend object for ``name`` (default: ``default_backend_name()``).
 
     >>> get_backend("jax").name
     'jax'
     """
-    name = name or default_backend_name()
+    # The default is resolved on every call (``$PUREKERAS_BACKEND`` may change);
+    # only the name -> module lookup is cached.
+    if name is None:
+        name = default_backend_name()
     if not isinstance(name, str):
         raise BackendError(f"backend must be a name like 'jax', got {name!r}.")
+    return _load_backend(name)
+
+
+@functools.lru_cache(maxsize=None)
+def _load_backend(name: str) -> Backend:
     if name not in BACKEND_MODULES:
         raise BackendError(
             f"Unknown backend {name!r}; known backends: {sorted(BACKEND_MODULES)}."
@@ -84,6 +99,10 @@ def backend_of(*values, default: str | None = None) -> Backend:
 
     NumPy arrays and Python scalars do not decide; if nothing does, ``default``
     (or the process default) is used.
+
+    >>> import numpy as np
+    >>> backend_of(np.ones(2), 1.0, default="jax").name
+    'jax'
     """
     for value in values:
         name = _backend_name_for_type(type(value))
@@ -93,4 +112,9 @@ def backend_of(*values, default: str | None = None) -> Backend:
 
 
 def backend_name_of(*values, default: str | None = None) -> str:
+    """The name of ``backend_of(*values, default=default)``.
+
+    >>> backend_name_of(get_backend("jax").zeros((1,), "float32"))
+    'jax'
+    """
     return backend_of(*values, default=default).name

@@ -1,4 +1,9 @@
-"""The JAX backend: the Protocol's primitives on ``jax.numpy`` and ``jax.lax``."""
+"""The JAX backend: the Protocol's primitives on ``jax.numpy`` and ``jax.lax``.
+
+>>> from purekeras.backends.jax_backend import BACKEND
+>>> BACKEND.unary("rsqrt", BACKEND.asarray([4])).tolist()  # ints become float32
+[0.5]
+"""
 from __future__ import annotations
 
 import jax
@@ -6,11 +11,21 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+def _inexact(fn):
+    """``fn`` on floats; integer and bool inputs are computed in float32 (as ``jnp.sqrt``)."""
+
+    def wrapped(x):
+        x = jnp.asarray(x)
+        return fn(x if jnp.issubdtype(x.dtype, jnp.inexact) else x.astype("float32"))
+
+    return wrapped
+
+
 _UNARY = {
     "abs": jnp.abs, "negative": jnp.negative, "sign": jnp.sign, "exp": jnp.exp,
     "expm1": jnp.expm1, "log": jnp.log, "log1p": jnp.log1p, "sqrt": jnp.sqrt,
-    "rsqrt": lax.rsqrt, "square": jnp.square, "sin": jnp.sin, "cos": jnp.cos,
-    "tan": jnp.tan, "tanh": jnp.tanh, "sigmoid": jax.nn.sigmoid, "erf": jax.scipy.special.erf,
+    "rsqrt": _inexact(lax.rsqrt), "square": jnp.square, "sin": jnp.sin, "cos": jnp.cos,
+    "tan": jnp.tan, "tanh": jnp.tanh, "sigmoid": _inexact(jax.nn.sigmoid), "erf": jax.scipy.special.erf,
     "erfinv": jax.scipy.special.erfinv, "floor": jnp.floor, "ceil": jnp.ceil,
     "round": jnp.round, "logical_not": jnp.logical_not, "isnan": jnp.isnan,
     "isinf": jnp.isinf, "isfinite": jnp.isfinite, "reciprocal": jnp.reciprocal,
@@ -26,7 +41,7 @@ _BINARY = {
     "less_equal": jnp.less_equal, "greater": jnp.greater,
     "greater_equal": jnp.greater_equal, "logical_and": jnp.logical_and,
     "logical_or": jnp.logical_or, "logical_xor": jnp.logical_xor,
-    "arctan2": jnp.arctan2, "logaddexp": jnp.logaddexp,
+    "arctan2": jnp.arctan2, "logaddexp": jnp.logaddexp, "nextafter": jnp.nextafter,
 }
 _REDUCE = {
     "sum": jnp.sum, "mean": jnp.mean, "max": jnp.max, "min": jnp.min,
@@ -40,6 +55,13 @@ def _dtype(name):
 
 
 class JaxBackend:
+    """The ``Backend`` Protocol on JAX; get it with ``get_backend("jax")``.
+
+    >>> from purekeras.backends import get_backend
+    >>> get_backend("jax").dtype_name(get_backend("jax").ones((2,), "bfloat16"))
+    'bfloat16'
+    """
+
     name = "jax"
 
     # Conversion and metadata.
@@ -233,9 +255,6 @@ class JaxBackend:
     # Random bits.
     def _wrap(self, key):
         return jax.random.wrap_key_data(key, impl="threefry2x32")
-
-    def random_key(self, seed):
-        return jax.random.key_data(jax.random.PRNGKey(seed))
 
     def random_split(self, key, num):
         return jax.random.key_data(jax.random.split(self._wrap(key), num))

@@ -11,6 +11,10 @@ from . import _activations as activations
 from . import _initializers as initializers
 from . import _regularizers as regularizers
 from ._compose import apply_child, child_key, init_child
+from ._attention import MultiHeadAttention
+from ._conv import Conv1D, Conv2D
+from ._einsum_dense import EinsumDense
+from ._normalization import BatchNormalization, LayerNormalization
 from ._core_layers import Activation, Dropout, Identity
 from ._embedding import Embedding
 from ._merge import Add, Concatenate, Multiply
@@ -34,4 +38,6 @@ __all__ = [
     "AveragePooling1D", "AveragePooling2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D",
     "GlobalMaxPooling1D", "GlobalMaxPooling2D", "MaxPooling1D", "MaxPooling2D",
     "Flatten", "Reshape",
+    "Conv1D", "Conv2D", "EinsumDense", "BatchNormalization", "LayerNormalization",
+    "MultiHeadAttention",
 ]

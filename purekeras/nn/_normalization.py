@@ -118,7 +118,7 @@ class BatchNormalization(Layer):
         return params, state
 
     def apply(self, params, state, x, *, training=False, rng=None):
-        x = self.cast_input(x) if ops.is_floating(ops.dtype(x)) else ops.cast(x, self.compute_dtype)
+        x = ops.cast(x, self.compute_dtype)  # Keras autocasts the input first
         rank = ops.ndim(x)
         axes = (self.axis % rank,)
         dtype = _stats_dtype(ops.dtype(x))

@@ -19,7 +19,7 @@ from ._core import (  # the NumPy-style op set
     arcsin, arccos, arctan, arctanh, erf, erfinv, floor, ceil, round, reciprocal,
     logical_not, isnan, isinf, isfinite, add, subtract, multiply, divide, floor_divide,
     mod, power, maximum, minimum, equal, not_equal, less, less_equal, greater,
-    greater_equal, logical_and, logical_or, logical_xor, arctan2, logaddexp, where,
+    greater_equal, logical_and, logical_or, logical_xor, arctan2, logaddexp, nextafter, where,
     stop_gradient, clip, divide_no_nan, sum, mean, max, min, prod, any, all, var, std,
     logsumexp, argmax, argmin, cumsum, cumprod, sort, argsort, top_k, norm, reshape,
     transpose, swapaxes, broadcast_to, expand_dims, squeeze, flatten, concatenate,

@@ -8,9 +8,10 @@
 """
 from __future__ import annotations
 
-import builtins
 import math
 from typing import Any, Sequence
+
+import numpy as np
 
 from ._dispatch import dispatch
 
@@ -82,6 +83,7 @@ __all__ = [
     "logical_xor",
     "arctan2",
     "logaddexp",
+    "nextafter",
     "where",
     "stop_gradient",
     "clip",
@@ -147,19 +149,17 @@ def backend_name(*xs) -> str:
 
 
 def convert_to_numpy(x):
-    """A NumPy copy of ``x`` (leaves NumPy arrays and scalars as NumPy)."""
-    import numpy as np
-
-    if isinstance(x, np.ndarray) or isinstance(x, (int, float, bool)):
+    """A NumPy array with the values of ``x`` (NumPy inputs and Python values too)."""
+    if isinstance(x, (np.ndarray, np.generic, int, float, bool, complex, list, tuple)):
         return np.asarray(x)
     return dispatch(x).to_numpy(x)
 
 
 def shape(x) -> tuple[int, ...]:
-    """The static shape of ``x`` as a tuple of ints."""
+    """The static shape of ``x`` as a tuple of ints (``()`` for a scalar)."""
     if hasattr(x, "shape"):
-        return tuple(x.shape)
-    return ()
+        return tuple(int(d) for d in x.shape)
+    return np.shape(x)
 
 
 def ndim(x) -> int:
@@ -171,7 +171,10 @@ def size(x) -> int:
 
 
 def dtype(x) -> str:
-    """The dtype of ``x`` as a NumPy-style name, e.g. ``"float32"``."""
+    """The dtype of ``x`` as a NumPy-style name, e.g. ``"float32"``; NumPy inputs
+    keep their own dtype (``"float64"`` stays ``"float64"``)."""
+    if isinstance(x, (np.ndarray, np.generic)):
+        return x.dtype.name
     return dispatch(x).dtype_name(x)
 
 
@@ -298,6 +301,7 @@ logical_or = _binary("logical_or")
 logical_xor = _binary("logical_xor")
 arctan2 = _binary("arctan2")
 logaddexp = _binary("logaddexp")
+nextafter = _binary("nextafter")
 
 
 def where(condition, x, y):
@@ -375,12 +379,17 @@ def top_k(x, k: int):
 
 
 def norm(x, ord=2, axis=None, keepdims: bool = False):
-    """Vector norm (``ord`` 1, 2 or ``inf``) over ``axis``."""
+    """Vector p-norm ``sum(|x|**ord) ** (1 / ord)`` over ``axis`` (all axes if None);
+    ``ord`` is a number >= 1 or ``inf``. ``axis=None`` on a matrix is the Frobenius norm."""
+    if isinstance(ord, str) or isinstance(ord, bool) or not ord >= 1:
+        raise ValueError(f"norm: ord must be a number >= 1 or math.inf, got {ord!r}.")
     if ord == 1:
         return sum(abs(x), axis=axis, keepdims=keepdims)
     if ord == math.inf:
         return max(abs(x), axis=axis, keepdims=keepdims)
-    return sqrt(sum(square(x), axis=axis, keepdims=keepdims))
+    if ord == 2:
+        return sqrt(sum(square(x), axis=axis, keepdims=keepdims))
+    return power(sum(power(abs(x), float(ord)), axis=axis, keepdims=keepdims), 1.0 / ord)
 
 
 # ----------------------------------------------------------------------------
@@ -445,7 +454,10 @@ def take_along_axis(x, indices, axis: int):
 def scatter_add(x, indices, updates):
     """``x`` with ``updates`` added at ``indices`` (an index tuple or an int array
     into axis 0), duplicates accumulating; ``x`` itself is not changed."""
-    return dispatch(x, updates).scatter_add(x, indices, updates)
+    b = dispatch(x, updates)
+    if isinstance(indices, list):  # a list means one int array, not a tuple of index arrays
+        indices = b.asarray(indices, "int32")
+    return b.scatter_add(x, indices, updates)
 
 
 def pad(x, pad_width, constant_values=0):

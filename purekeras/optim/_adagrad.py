@@ -9,6 +9,13 @@ from ._base import Optimizer, tree_map
 
 
 class AdagradSlots(NamedTuple):
+    """Adagrad's state in ``opt_state.slots``.
+
+    >>> from purekeras import optim, ops
+    >>> float(optim.Adagrad().init({"w": ops.ones((2,), backend="jax")}).slots.accumulators["w"][0])
+    0.10000000149011612
+    """
+
     accumulators: Any  # running sum of g**2, like params (starts at initial_accumulator_value)
 
 

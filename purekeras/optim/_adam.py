@@ -9,6 +9,13 @@ from ._base import Optimizer, tree_map
 
 
 class AdamSlots(NamedTuple):
+    """Adam's (and AdamW's) state in ``opt_state.slots``.
+
+    >>> from purekeras import optim, ops
+    >>> optim.Adam().init({"w": ops.ones((2,), backend="jax")}).slots._fields
+    ('m', 'v', 'v_hat')
+    """
+
     m: Any  # first moments, like params
     v: Any  # second moments, like params
     v_hat: Any  # running max of v (amsgrad), like params; () when amsgrad is off
@@ -52,14 +59,14 @@ class Adam(Optimizer):
         def second_moment(v, g):
             return ops.add(v, ops.multiply(ops.subtract(ops.square(ops.cast(g, ops.dtype(v))), v), 1 - b2))
 
+        # The step size in float32 (Keras's own numerics for float32 params; for
+        # float16/bfloat16 params Keras would round beta_2 = 0.999 to 1 and never move).
+        alpha = ops.divide(ops.multiply(learning_rate, ops.sqrt(ops.subtract(1, ops.power(b2, step)))),
+                           ops.subtract(1, ops.power(b1, step)))
+
         def step_param(p, m, v):
-            dtype = ops.dtype(p)
-            t = ops.cast(step, dtype)
-            b1_power = ops.power(ops.cast(ops.asarray(b1, backend=ops.backend_name(p)), dtype), t)
-            b2_power = ops.power(ops.cast(ops.asarray(b2, backend=ops.backend_name(p)), dtype), t)
-            alpha = ops.divide(ops.multiply(ops.cast(learning_rate, dtype), ops.sqrt(ops.subtract(1, b2_power))),
-                               ops.subtract(1, b1_power))
-            return ops.subtract(p, ops.divide(ops.multiply(m, alpha), ops.add(ops.sqrt(v), self.epsilon)))
+            a = ops.cast(alpha, ops.dtype(p))
+            return ops.subtract(p, ops.divide(ops.multiply(m, a), ops.add(ops.sqrt(v), self.epsilon)))
 
         m = tree_map(first_moment, slots.m, grads)
         v = tree_map(second_moment, slots.v, grads)

@@ -22,6 +22,7 @@ without recompiling. With a schedule it is recomputed from
 """
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 from typing import Any, Callable, NamedTuple
 
@@ -32,7 +33,12 @@ from ._clipping import clip_gradients
 
 
 class OptState(NamedTuple):
-    """Everything an optimizer changes from step to step."""
+    """Everything an optimizer changes from step to step.
+
+    >>> from purekeras import optim, ops
+    >>> optim.Adam().init({"w": ops.ones((2,), backend="jax")})._fields
+    ('iterations', 'learning_rate', 'slots')
+    """
 
     iterations: Any  # shape (), int32: updates applied so far
     learning_rate: Any  # shape (), float32: the rate of the next update
@@ -52,6 +58,17 @@ def first_leaf(tree):
     return leaves[0]
 
 
+def check_same_structure(owner: str, grads, params) -> None:
+    """Raise a clear error when ``grads`` and ``params`` are not the same tree."""
+    grads_tree = optree.tree_structure(grads, none_is_leaf=False)
+    params_tree = optree.tree_structure(params, none_is_leaf=False)
+    if grads_tree != params_tree:
+        raise ValueError(
+            f"{owner}.apply: grads and params must have the same tree structure; received grads "
+            f"{grads_tree} and params {params_tree}. Pass the gradients of the params pytree "
+            "(e.g. from ops.value_and_grad(loss_fn)(params)).")
+
+
 def _check_non_negative(owner: str, **values) -> None:
     for name, value in values.items():
         if value is not None and not value >= 0:
@@ -62,10 +79,23 @@ def _check_non_negative(owner: str, **values) -> None:
 class Optimizer:
     """Base of every optimizer: Keras's shared arguments and the update order.
 
-    Subclasses add their hyperparameters as fields and define ``init_slots`` and
-    ``update``; see ``SGD`` for the smallest one.
+    Subclasses are frozen dataclasses that add their hyperparameters as fields and
+    define ``init_slots`` (their state, a NamedTuple) and ``update``; clipping,
+    weight decay, the step counter and the learning rate come from this base.
 
-    >>> from purekeras import optim
+    >>> from dataclasses import dataclass
+    >>> import optree
+    >>> from purekeras import optim, ops
+    >>> @dataclass(frozen=True)
+    ... class SignSGD(optim.Optimizer):
+    ...     def update(self, grads, slots, params, learning_rate, step):
+    ...         move = lambda p, g: ops.subtract(p, ops.multiply(ops.sign(g), learning_rate))
+    ...         return optree.tree_map(move, params, grads), slots
+    >>> opt = SignSGD(learning_rate=0.5, clipvalue=1.0)
+    >>> params = {"w": ops.zeros((2,), backend="jax")}
+    >>> params, state = opt.apply({"w": ops.asarray([3.0, -0.1], backend="jax")}, opt.init(params), params)
+    >>> [float(v) for v in params["w"]]
+    [-0.5, 0.5]
     >>> optim.SGD(clipnorm=1.0, clipvalue=1.0)
     Traceback (most recent call last):
     ...
@@ -82,7 +112,7 @@ class Optimizer:
     def __post_init__(self):
         owner = type(self).__name__
         lr = self.learning_rate
-        if not callable(lr) and (isinstance(lr, bool) or not isinstance(lr, (int, float))):
+        if not callable(lr) and (isinstance(lr, bool) or not isinstance(lr, numbers.Real)):
             raise ValueError(
                 f"{owner}: `learning_rate` must be a float or a schedule (a callable of the "
                 f"step, e.g. optim.schedules.ExponentialDecay); received learning_rate={lr!r}.")
@@ -128,6 +158,7 @@ class Optimizer:
 
     def apply(self, grads, opt_state: OptState, params) -> tuple[Any, OptState]:
         """``(new_params, new_opt_state)`` after one update with ``grads``."""
+        check_same_structure(type(self).__name__, grads, params)
         lr = opt_state.learning_rate
         if self.has_schedule:
             lr = self._scheduled_rate(opt_state.iterations)

@@ -20,7 +20,7 @@ from typing import Any
 import optree
 
 from .. import ops
-from ._base import OptState, first_leaf
+from ._base import OptState, check_same_structure, first_leaf
 
 
 def _is_injected(node) -> bool:
@@ -77,6 +77,7 @@ class OptaxOptimizer:
         """``(new_params, new_opt_state)``: ``tx.update`` then ``optax.apply_updates``."""
         import optax
 
+        check_same_structure("from_optax", grads, params)
         updates, slots = self.tx.update(grads, opt_state.slots, params)
         params = optax.apply_updates(params, updates)
         iterations = ops.add(opt_state.iterations, 1)
@@ -119,6 +120,10 @@ def from_optax(tx: Any, *, name: str | None = None) -> OptaxOptimizer:
     >>> [round(float(v), 4) for v in params["w"]]
     [-0.6, -0.8]
     """
+    if callable(getattr(tx, "apply", None)):
+        raise TypeError(f"from_optax: {type(tx).__name__} is already a purekeras optimizer "
+                        "(it has `apply`); use it directly. from_optax expects an optax "
+                        "GradientTransformation such as optax.adam(1e-3).")
     if not (callable(getattr(tx, "init", None)) and callable(getattr(tx, "update", None))):
         raise TypeError(f"from_optax: expected an optax GradientTransformation (with init and "
                         f"update), e.g. optax.adam(1e-3); received {tx!r}.")

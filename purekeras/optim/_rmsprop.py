@@ -9,6 +9,13 @@ from ._base import Optimizer, tree_map
 
 
 class RMSpropSlots(NamedTuple):
+    """RMSprop's state in ``opt_state.slots``.
+
+    >>> from purekeras import optim, ops
+    >>> optim.RMSprop().init({"w": ops.ones((2,), backend="jax")}).slots.momentums
+    ()
+    """
+
     velocities: Any  # moving average of g**2, like params
     momentums: Any  # accumulated increments, like params; () when momentum == 0
     average_gradients: Any  # moving average of g (centered), like params; () otherwise

@@ -9,6 +9,13 @@ from ._base import Optimizer, tree_map
 
 
 class SGDSlots(NamedTuple):
+    """SGD's state in ``opt_state.slots``.
+
+    >>> from purekeras import optim, ops
+    >>> optim.SGD(momentum=0.9).init({"w": ops.ones((2,), backend="jax")}).slots.momentums["w"].shape
+    (2,)
+    """
+
     momentums: Any  # velocities, like params; () when momentum == 0
 
 

@@ -147,6 +147,7 @@ def _index(batches, i):
 
 def _reduce_loss(loss, y, y_pred, sample_weight, mask):
     if hasattr(loss, "per_example") and hasattr(loss, "reduce"):
-        return loss.reduce(loss.per_example(y, y_pred), sample_weight, mask)
+        # A Loss spec: __call__ adds the loss's own mask (ignore_class) to the padding mask.
+        return loss(y, y_pred, sample_weight, mask=mask)
     # A plain callable loss(y_true, y_pred, sample_weight) -> scalar.
     return loss(y, y_pred, _combined_weight(sample_weight, mask))

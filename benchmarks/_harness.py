@@ -1,0 +1,200 @@
+"""Timing utilities shared by the benchmark scripts.
+
+Rules every script follows: the first call (trace + compile + one step) is timed
+on its own; then a warm-up window; then several timed windows, each ending with
+``block_until_ready`` (never inside a window). Steady-state figures are the
+MEDIAN over windows. Candidates that are compared are timed in interleaved
+windows (A, B, A, B, ...) so that load from other processes on this shared
+machine hits them alike; ratios are taken between medians.
+
+>>> runner = StepRunner("double", lambda s, b: (s * 2 % 7, None), 1, [None])
+>>> first = runner.first_call()
+>>> times = interleaved([runner], windows=3, target_s=0.0)
+>>> len(times["double"]), runner.steps_done
+(3, 6)
+>>> print(markdown_table(["a", "b"], [[1, "x"]]))
+| a | b |
+| --- | --- |
+| 1 | x |
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+
+def block(tree: Any) -> Any:
+    """Wait until every JAX array in ``tree`` is computed (no-op for other leaves)."""
+    try:
+        import jax
+    except ImportError:  # pragma: no cover - JAX is the only backend benchmarked today
+        return tree
+    return jax.block_until_ready(tree)
+
+
+@dataclass
+class StepRunner:
+    """A step ``(state, batch) -> (state, out)`` with its own state, fed from a
+    cycle of ``batches``. ``window(n)`` runs ``n`` calls and blocks once, at the end.
+
+    >>> r = StepRunner("inc", lambda s, b: (s + b, s), 0, [1, 2])
+    >>> _ = r.window(3); r.state
+    4
+    """
+
+    name: str
+    step: Callable
+    state: Any
+    batches: Sequence
+    steps_per_call: int = 1  # > 1 for multi-step calls: times are divided by it
+    steps_done: int = 0
+    _cursor: int = 0
+    out: Any = field(default=None, repr=False)
+
+    def _next_batch(self):
+        batch = self.batches[self._cursor]
+        self._cursor = (self._cursor + 1) % len(self.batches)
+        return batch
+
+    def window(self, calls: int) -> float:
+        """Seconds for ``calls`` calls, blocking only after the last one."""
+        step, state, out = self.step, self.state, None
+        start = time.perf_counter()
+        for _ in range(calls):
+            state, out = step(state, self._next_batch())
+        block((state, out))
+        elapsed = time.perf_counter() - start
+        self.state, self.out = state, out
+        self.steps_done += calls
+        return elapsed
+
+    def first_call(self) -> float:
+        """Seconds for the first call: tracing, compilation and one execution."""
+        return self.window(1)
+
+
+def calls_for(runner: StepRunner, target_s: float) -> int:
+    """Warm ``runner`` up (two calls, timed) and return how many calls fill a
+    window of about ``target_s`` seconds (at least 1)."""
+    per_call = runner.window(2) / 2
+    return max(1, round(target_s / per_call))
+
+
+def interleaved(runners: Sequence[StepRunner], *, windows: int,
+                target_s: float) -> dict[str, list[float]]:
+    """Per-step seconds of each runner in each of ``windows`` windows of about
+    ``target_s`` seconds, the runners taking turns window by window (the order
+    flips every window), after a warm-up (``runner.first_call()`` must have run)."""
+    calls = {r.name: calls_for(r, target_s) for r in runners}
+    times: dict[str, list[float]] = {r.name: [] for r in runners}
+    for w in range(windows):
+        order = runners if w % 2 == 0 else list(reversed(runners))
+        for runner in order:
+            n = calls[runner.name]
+            times[runner.name].append(runner.window(n) / (n * runner.steps_per_call))
+    return times
+
+
+def median(values: Sequence[float]) -> float:
+    """The median (robust to the spikes of a shared machine).
+
+    >>> median([3.0, 1.0, 100.0])
+    3.0
+    """
+    return statistics.median(values)
+
+
+def spread(values: Sequence[float]) -> float:
+    """Relative interquartile spread, ``(q3 - q1) / median``: the noise of a figure.
+
+    >>> round(spread([1.0, 1.0, 1.0, 1.0]), 3)
+    0.0
+    """
+    if len(values) < 4:
+        return (max(values) - min(values)) / median(values)
+    q = statistics.quantiles(values, n=4)
+    return (q[2] - q[0]) / median(values)
+
+
+def ms(seconds: float, digits: int = 3) -> str:
+    """``seconds`` as milliseconds with ``digits`` significant figures.
+
+    >>> ms(0.0012345)
+    '1.23'
+    """
+    return f"{seconds * 1e3:.{digits}g}"
+
+
+def ratio(a: float, b: float) -> str:
+    """``a / b`` to 3 decimals.
+
+    >>> ratio(1.0, 2.0)
+    '0.500'
+    """
+    return f"{a / b:.3f}"
+
+
+def goal(met: bool) -> str:
+    """``"yes"`` or ``"**no**"`` for a goal column.
+
+    >>> goal(False)
+    '**no**'
+    """
+    return "yes" if met else "**no**"
+
+
+def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A GitHub-flavoured Markdown table."""
+    lines = ["| " + " | ".join(str(h) for h in headers) + " |",
+             "| " + " | ".join("---" for _ in headers) + " |"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def parse_args(description: str, extra: Callable[[argparse.ArgumentParser], None] | None = None):
+    """The common command line: ``--quick`` (fewer repeats) and ``--workloads``."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--quick", action="store_true", help="fewer windows and repeats")
+    if extra is not None:
+        extra(parser)
+    return parser.parse_args()
+
+
+def machine_summary() -> dict[str, str]:
+    """CPU model, core count, Python/JAX versions and the load average, as strings.
+
+    >>> sorted(machine_summary())[:3]
+    ['cpu', 'cpus', 'jax']
+    """
+    cpu = platform.processor() or platform.machine()
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
+        for line in out.splitlines():
+            if line.startswith("Model name:"):
+                cpu = line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    try:
+        from importlib.metadata import version
+
+        jax_version = version("jax")
+    except Exception:  # noqa: BLE001 - metadata may be missing; say so
+        jax_version = "not installed"
+    load = " ".join(f"{v:.2f}" for v in os.getloadavg())
+    return {"cpu": cpu, "cpus": str(os.cpu_count()), "jax": jax_version,
+            "python": sys.version.split()[0], "load": load}
+
+
+def header(title: str) -> None:
+    """Print a section title and the machine's load now (figures are only as good as that)."""
+    info = machine_summary()
+    print(f"\n## {title}\n")
+    print(f"_{info['cpu']}, {info['cpus']} CPUs, jax {info['jax']}, load average {info['load']}_\n",
+          flush=True)

@@ -1,0 +1,96 @@
+"""W3's achieved FLOP/s in purekeras's train step vs this machine's float32 matmul ceiling.
+
+What is counted: only the matmuls of the Dense layers. Forward is ``2·B·in·out``
+per layer; backward is twice that (input gradient + kernel gradient), so the
+headline count is ``3 × 2·B·Σ(in·out)`` per step. The first layer's input
+gradient is not needed (the input is data, and XLA drops it), so the FLOPs
+really executed are ``2·B·in₀·out₀`` fewer: both are reported. Bias adds,
+relu, softmax and the Adam update are not counted (they are O(params), under
+1% here).
+
+The ceiling is a jitted ``jnp.dot`` of two 2048×2048 float32 matrices (and
+4096×4096 outside ``--quick``; the faster one counts), median over timed windows
+taken in turn with the step's windows in the same run.
+
+Run: ``.venv/bin/python benchmarks/bench_flops.py [--quick]``.
+"""
+from __future__ import annotations
+
+import _harness as h
+import workloads as wl
+
+GOAL = 0.8
+
+
+def step_flops(workload: wl.Workload) -> tuple[float, float]:
+    """``(headline, executed)`` matmul FLOPs per train step of an MLP workload.
+
+    >>> headline, executed = step_flops(wl.WORKLOADS["W1"])
+    >>> int(headline), int(executed)
+    (64880640, 60686336)
+    """
+    sizes = workload.dense_sizes()
+    b = workload.batch_size
+    forward = sum(2 * b * i * o for i, o in sizes)
+    first_input_grad = 2 * b * sizes[0][0] * sizes[0][1]
+    return 3 * forward, 3 * forward - first_input_grad
+
+
+def matmul_runner(n: int) -> h.StepRunner:
+    """A runner whose "step" is a jitted ``(n, n) @ (n, n)`` float32 matmul."""
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    rng = np.random.default_rng(wl.SEED)
+    a = jax.device_put(rng.standard_normal((n, n), dtype=np.float32))
+    b = jax.device_put(rng.standard_normal((n, n), dtype=np.float32))
+    dot = jax.jit(lambda s, ab: (s, jnp.dot(*ab)))  # StepRunner's (state, batch) shape
+    return h.StepRunner(f"{n}x{n}", dot, 0, [(a, b)])
+
+
+def w3_runner() -> h.StepRunner:
+    """purekeras's compiled train step on W3."""
+    import purekeras as pk
+    from purekeras import train
+
+    workload = wl.WORKLOADS["W3"]
+    model, loss, opt, _ = workload.purekeras_parts()
+    return h.StepRunner("W3", pk.jit(train.make_train_step(model, loss, opt), backend="jax"),
+                        workload.purekeras_state(model, opt), wl.device_batches(workload, 2))
+
+
+def main() -> None:
+    args = h.parse_args(__doc__.splitlines()[0])
+    h.header("W3 achieved FLOP/s vs the float32 matmul ceiling")
+    sizes = (2048,) if args.quick else (2048, 4096)
+    runners = [matmul_runner(n) for n in sizes] + [w3_runner()]
+    first = {r.name: r.first_call() for r in runners}
+    # The matmuls and the step take turns window by window, so that the load from
+    # other processes hits the ceiling and the step alike.
+    times = h.interleaved(runners, windows=5 if args.quick else 9, target_s=0.6 if args.quick else 1.0)
+    med = {k: h.median(v) for k, v in times.items()}
+    ceilings = {n: 2 * n ** 3 / med[f"{n}x{n}"] for n in sizes}
+    ceiling = max(ceilings.values())
+    step_s = med["W3"]
+    headline, executed = step_flops(wl.WORKLOADS["W3"])
+    rows = [[
+        h.ms(step_s), f"{headline / 1e9:.1f}", f"{headline / step_s / 1e9:.1f}",
+        f"{executed / step_s / 1e9:.1f}", f"{ceiling / 1e9:.1f}",
+        f"**{headline / step_s / ceiling:.2f}**", f"{executed / step_s / ceiling:.2f}",
+        h.goal(headline / step_s / ceiling >= GOAL), f"{first['W3'] - step_s:.2f}",
+    ]]
+    print(h.markdown_table(
+        ["W3 step ms", "GFLOP/step (3×fwd)", "GFLOP/s (3×fwd)", "GFLOP/s (executed)",
+         "ceiling GFLOP/s", "fraction (3×fwd)", "fraction (executed)", f"goal >= {GOAL}",
+         "compile s"], rows))
+    print()
+    print(h.markdown_table(
+        ["timed", "GFLOP/s (median)", "IQR/median"],
+        [[f"jnp.dot {n}×{n}", f"{ceilings[n] / 1e9:.1f}", f"{h.spread(times[f'{n}x{n}']):.2f}"]
+         for n in sizes] + [["W3 train step (3×fwd)", f"{headline / step_s / 1e9:.1f}",
+                             f"{h.spread(times['W3']):.2f}"]]))
+
+
+if __name__ == "__main__":
+    main()

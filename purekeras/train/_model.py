@@ -1,0 +1,413 @@
+"""``pk.Model``: the stateful facade (``compile`` / ``fit`` / ``evaluate`` / ``predict``).
+
+It holds a ``TrainState`` and runs only the pure steps of ``train`` compiled once
+with ``pk.jit`` (the train step donates the state). Every batch has the same
+shapes (the last one is padded and masked), so nothing retraces across batches
+or epochs. Batches go to the compiled steps as NumPy arrays: the backend's
+``jit`` takes them in directly.
+
+>>> import numpy as np
+>>> import purekeras as pk
+>>> from purekeras import nn
+>>> m = pk.Model(nn.Sequential([nn.Dense(8, activation="relu"), nn.Dense(3)]), input_shape=(4,), seed=0)
+>>> loss = pk.train.losses.SparseCategoricalCrossentropy(from_logits=True)
+>>> m = m.compile(optimizer="adam", loss=loss, metrics=["accuracy"])
+>>> x, y = np.random.default_rng(0).normal(size=(50, 4)), np.arange(50) % 3
+>>> history = m.fit(x, y, batch_size=16, epochs=2, verbose=0)
+>>> sorted(history.history), m.predict(x, verbose=0).shape
+(['accuracy', 'loss'], (50, 3))
+"""
+from __future__ import annotations
+
+import os
+import warnings
+from typing import Any, Sequence
+
+import numpy as np
+import optree
+
+from .. import backends, ops, optim, random
+from .. import state as state_lib
+from .._jit import jit
+from ..nn import Functional, InputSpec
+from ..nn._naming import snake_case
+from . import _steps as steps
+from . import losses as losses_lib
+from . import metrics as metrics_lib
+from ._data import EpochIterator, adapt, split_validation, stack_batches, unpack_validation_data
+from ._state import TrainState, init_metric_states, reset_metrics
+from ._summary import summary_text
+from .callbacks import CallbackList, logs_to_floats
+
+
+def _input_spec(input_shape, input_spec):
+    if input_shape is not None and input_spec is not None:
+        raise ValueError("pk.Model: pass input_shape or input_spec, not both.")
+    if input_spec is not None or input_shape is None:
+        return input_spec
+    if isinstance(input_shape, dict):
+        return {k: _input_spec(v, None) for k, v in input_shape.items()}
+    if isinstance(input_shape, (list, tuple)) and input_shape and isinstance(input_shape[0], (list, tuple)):
+        return [_input_spec(s, None) for s in input_shape]
+    return InputSpec((None, *input_shape))
+
+
+def _verbosity(verbose) -> int:
+    if verbose == "auto":
+        return 1
+    if verbose not in (0, 1, 2):
+        raise ValueError(f"verbose must be 'auto', 0, 1 or 2, got {verbose!r}.")
+    return int(verbose)
+
+
+class Model:
+    """A model spec with its state, trained the Keras way.
+
+    ``model``: any layer spec (``nn.Sequential``, ``nn.Functional``, a layer).
+    ``input_shape`` (per example, without the batch axis; a list/dict of shapes for
+    several inputs) or ``input_spec`` build the weights at once; Functional models
+    know their inputs; otherwise the weights are built from the first data seen.
+    ``seed`` makes initialisation, dropout and shuffling reproducible: the weights
+    equal ``train.init_state(model, opt, random.key(seed), spec).params``.
+    """
+
+    def __init__(self, model, *, input_shape=None, input_spec=None, backend: str | None = None,
+                 seed: int = 0):
+        self.spec = model
+        self.backend = backends.get_backend(backend).name
+        self.seed = seed
+        self.input_spec = _input_spec(input_shape, input_spec)
+        self.optimizer = None
+        self.loss = None
+        self.metrics: tuple = ()  # the compiled metric specs (the loss tracker is implicit)
+        self._metric_ids: tuple = ()
+        self._loss_name = None
+        self._metrics_settled = True
+        self.steps_per_execution = 1
+        self.stop_training = False  # callbacks set it to end fit
+        self.history = None
+        self._ts: TrainState | None = None
+        self._functions: dict = {}
+        if self.input_spec is not None or isinstance(model, Functional):
+            self.build(self.input_spec)
+
+    # -- state ----------------------------------------------------------------------
+    def build(self, input_spec=None) -> None:
+        """Initialise the weights for inputs like ``input_spec`` (done for you)."""
+        init_key, rng = random.split(random.key(self.seed, backend=self.backend))
+        if input_spec is None:
+            params, model_state = self.spec.init(init_key)
+        else:
+            params, model_state = self.spec.init(init_key, input_spec)
+        self.input_spec = input_spec
+        # Keras's weight order, from the freshly created dicts (jit returns sorted dicts).
+        self._weight_order = state_lib.weight_paths(self.spec, params, model_state)
+        self._ts = TrainState(params, model_state, None, (), rng, ops.zeros((), "int32", backend=self.backend))
+        if self.optimizer is not None:
+            self._init_optimizer_state()
+
+    @property
+    def built(self) -> bool:
+        return self._ts is not None
+
+    def _require_built(self, what: str) -> TrainState:
+        if self._ts is None:
+            raise ValueError(
+                f"Model.{what}: the model has no weights yet. Pass input_shape=... to pk.Model, "
+                "or call fit/predict on arrays first.")
+        return self._ts
+
+    def _build_from(self, adapter) -> None:
+        """Build from the data's shapes (if not built), then settle the metrics."""
+        sample = adapter.peek()
+        if self._ts is None:
+            if sample is None:
+                raise ValueError(
+                    "pk.Model cannot infer input shapes from a one-shot generator without consuming it. "
+                    "Pass input_shape=... (or input_spec=...) to pk.Model.")
+            self.build(optree.tree_map(lambda a: InputSpec((None, *a.shape[1:]), a.dtype.name), sample[0]))
+        if self.optimizer is not None and not self._metrics_settled:
+            self._settle_metrics(None if sample is None else sample[1])
+
+    def _settle_metrics(self, y) -> None:
+        """Resolve metric names with the targets' and outputs' shapes, as Keras's compile
+        does on the first data ("accuracy" -> binary, sparse or categorical accuracy)."""
+        self._metrics_settled = True
+        output = self.spec.output_spec(self.input_spec) if self.input_spec is not None else \
+            self.spec.output_spec()
+        if not isinstance(output, InputSpec) or y is None or not hasattr(y, "shape"):
+            return
+        metrics = tuple(metrics_lib.get(m, loss_name=self._loss_name, y_true_shape=(None, *y.shape[1:]),
+                                        y_pred_shape=output.shape) for m in self._metric_ids)
+        if metrics != self.metrics:
+            self.metrics = metrics
+            self._functions = {}
+            self._ts = self._ts._replace(metrics=init_metric_states(self.metrics, self.backend))
+
+    @property
+    def train_state(self) -> TrainState:
+        """The pure state the facade holds. ``fit`` donates it to the compiled step:
+        arrays of a train state read before ``fit`` are invalid after it."""
+        return self._require_built("train_state")
+
+    @train_state.setter
+    def train_state(self, value: TrainState) -> None:
+        if not isinstance(value, TrainState):
+            raise TypeError(f"Model.train_state must be a train.TrainState, got {type(value).__name__}.")
+        self._ts = value
+
+    @property
+    def learning_rate(self) -> float:
+        """The optimizer's current learning rate; setting it replaces the rate in the held
+        optimizer state (``optimizer.with_learning_rate``), with no recompilation."""
+        ts = self._require_compiled("learning_rate")
+        return float(ops.convert_to_numpy(ts.opt_state.learning_rate))
+
+    @learning_rate.setter
+    def learning_rate(self, value: float) -> None:
+        ts = self._require_compiled("learning_rate")
+        self._ts = ts._replace(opt_state=self.optimizer.with_learning_rate(ts.opt_state, float(value)))
+
+    def get_weights(self) -> list[np.ndarray]:
+        """NumPy copies of the weights in Keras's order (each layer's params, then its
+        state, in creation order; composite layers depth-first)."""
+        ts = self._require_built("get_weights")
+        return state_lib.get_weights(self.spec, ts.params, ts.state, order=self._weight_order)
+
+    def set_weights(self, weights: Sequence) -> None:
+        """Set the weights from a list like ``get_weights()`` returns."""
+        ts = self._require_built("set_weights")
+        params, model_state = state_lib.set_weights(self.spec, ts.params, ts.state, weights,
+                                                    order=self._weight_order)
+        self._ts = ts._replace(params=params, state=model_state)
+
+    def save_weights(self, filepath: str | os.PathLike, overwrite: bool = True) -> None:
+        """Write params and layer state to ``filepath`` in the portable format
+        (``state.save_tree``: a ``.npz``); Keras's ``.weights.h5`` arrives with Keras file support."""
+        ts = self._require_built("save_weights")
+        filepath = _portable_path(filepath)
+        if not overwrite and os.path.exists(filepath):
+            raise FileExistsError(f"Model.save_weights: {filepath!r} exists and overwrite=False.")
+        state_lib.save_tree(filepath, {"params": ts.params, "state": ts.state})
+
+    def load_weights(self, filepath: str | os.PathLike) -> None:
+        """Read weights written by ``save_weights``; every key and shape must match."""
+        ts = self._require_built("load_weights")
+        like = {"params": ts.params, "state": ts.state}
+        loaded = state_lib.load_tree(_portable_path(filepath), like=like)
+        new = optree.tree_map(lambda value, old: ops.asarray(value, ops.dtype(old), backend=self.backend),
+                              loaded, like, none_is_leaf=False)
+        self._ts = ts._replace(params=new["params"], state=new["state"])
+
+    def summary(self, print_fn=None) -> None:
+        """Print a table of layers (name, class), output shapes and parameter counts."""
+        ts = self._require_built("summary")
+        text = summary_text(self.spec, ts.params, ts.state, self.input_spec, opt_state=ts.opt_state)
+        (print_fn or print)(text)
+
+    # -- compile --------------------------------------------------------------------
+    def compile(self, optimizer="adam", loss=None, metrics: Sequence | None = None,
+                steps_per_execution: int = 1) -> "Model":
+        """Choose the optimizer (a name or spec), the loss (a name, ``Loss`` or callable)
+        and metrics (names or specs); returns ``self``. ``steps_per_execution=K`` runs K
+        train steps per compiled call (``train.make_multi_step``)."""
+        if not isinstance(steps_per_execution, int) or steps_per_execution < 1:
+            raise ValueError(f"steps_per_execution must be a positive int, got {steps_per_execution!r}.")
+        self.optimizer = optim.get(optimizer)
+        self.loss = None if loss is None else losses_lib.get(loss)
+        self._loss_name = loss if isinstance(loss, str) else (snake_case(type(self.loss).__name__) if loss else None)
+        self._metric_ids = tuple(metrics or ())
+        self.metrics = tuple(metrics_lib.get(m, loss_name=self._loss_name) for m in self._metric_ids)
+        self._metrics_settled = False
+        self.steps_per_execution = steps_per_execution
+        self._functions = {}
+        if self._ts is not None:
+            self._init_optimizer_state()
+        return self
+
+    def _init_optimizer_state(self) -> None:
+        self._ts = self._ts._replace(opt_state=self.optimizer.init(self._ts.params),
+                                     metrics=init_metric_states(self.metrics, self.backend))
+
+    def _require_compiled(self, what: str) -> TrainState:
+        if self.optimizer is None:
+            raise ValueError(f"Model.{what}: call compile(optimizer=..., loss=...) first.")
+        return self._require_built(what)
+
+    @property
+    def metrics_names(self) -> list[str]:
+        return ["loss", *(m.display_name for m in self.metrics)]
+
+    def _function(self, kind: str):
+        if kind not in self._functions:
+            self._functions[kind] = self._make_function(kind)
+        return self._functions[kind]
+
+    def _make_function(self, kind: str):
+        if kind == "train":
+            return jit(steps.make_train_step(self.spec, self.loss, self.optimizer, metrics=self.metrics),
+                       backend=self.backend)
+        if kind == "train_multi":
+            step = steps.make_train_step(self.spec, self.loss, self.optimizer, metrics=self.metrics)
+            return jit(steps.make_multi_step(step, self.steps_per_execution), backend=self.backend)
+        if kind == "eval":
+            eval_step = steps.make_eval_step(self.spec, self.loss, metrics=self.metrics)
+
+            def evaluate(ts, batch):  # returns only the metric states: no copy of the params
+                new_ts, logs = eval_step(ts, batch)
+                return new_ts.metrics, logs
+
+            return jit(evaluate, backend=self.backend, donate_argnums=())
+        return jit(steps.make_predict_step(self.spec), backend=self.backend, donate_argnums=())
+
+    # -- fit ------------------------------------------------------------------------
+    def fit(self, x=None, y=None, batch_size: int | None = None, epochs: int = 1, verbose="auto",
+            callbacks: Sequence | None = None, validation_split: float = 0.0, validation_data=None,
+            shuffle: bool = True, class_weight: dict | None = None, sample_weight=None,
+            initial_epoch: int = 0, steps_per_epoch: int | None = None, validation_steps: int | None = None,
+            validation_batch_size: int | None = None, validation_freq: int = 1):
+        """Train for ``epochs`` epochs, as Keras's ``fit``; returns the ``History``.
+
+        ``x``: arrays (a list/dict of arrays for several inputs) with ``y``, or an
+        iterable of ``(x, y[, sample_weight])`` batches (a one-shot generator needs
+        ``steps_per_epoch``). ``batch_size`` defaults to 32 for arrays. Shuffling uses
+        a NumPy generator seeded with ``(seed, epoch)``."""
+        if self.optimizer is None:
+            raise ValueError("Model.fit: call compile(optimizer=..., loss=...) first.")
+        if self.loss is None:
+            raise ValueError("Model.fit: compile() was given no loss; pass loss=... to compile.")
+        if validation_split and validation_data is None:
+            (x, y, sample_weight), validation_data = split_validation(x, y, sample_weight, validation_split)
+        train = EpochIterator(
+            adapt(x, y, sample_weight, batch_size=batch_size, shuffle=shuffle, class_weight=class_weight,
+                  seed=self.seed),
+            steps_per_epoch=steps_per_epoch, steps_per_execution=self.steps_per_execution)
+        self._build_from(train.adapter)
+        val = None
+        if validation_data is not None:
+            vx, vy, vsw = unpack_validation_data(validation_data)
+            val = adapt(vx, vy, vsw, batch_size=validation_batch_size or batch_size)
+        _check_reiterable(train.adapter, steps_per_epoch, epochs - initial_epoch, "x", "steps_per_epoch")
+        if val is not None:
+            _check_reiterable(val, validation_steps, epochs - initial_epoch, "validation_data", "validation_steps")
+        verbose = _verbosity(verbose)
+        cbs = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
+                           verbose=verbose, epochs=epochs, steps=train.steps)
+        self.stop_training = False
+        cbs.on_train_begin()
+        epoch_logs: dict = {}
+        for epoch in range(initial_epoch, epochs):
+            self._ts = reset_metrics(self._ts, self.metrics)
+            cbs.on_epoch_begin(epoch)
+            logs = self._train_epoch(train, epoch, cbs)
+            if train.exhausted:
+                warnings.warn("fit: the input ran out of data; training stops. Give at least "
+                              "steps_per_epoch * epochs batches.", stacklevel=2)
+                self.stop_training = True
+            epoch_logs = logs_to_floats(logs if logs is not None else steps.logs_from(self._ts.metrics, self.metrics))
+            if val is not None and (epoch + 1) % validation_freq == 0:
+                val_logs = self._evaluate_loop(EpochIterator(val, steps_per_epoch=validation_steps), cbs)
+                epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
+            cbs.on_epoch_end(epoch, epoch_logs)
+            if self.stop_training:
+                break
+        cbs.on_train_end(epoch_logs)
+        return cbs.history
+
+    def _train_epoch(self, train: EpochIterator, epoch: int, cbs: CallbackList):
+        single = self._function("train")
+        multi = self._function("train_multi") if self.steps_per_execution > 1 else None
+        batch_begin, batch_end = cbs.on_train_batch_begin, cbs.on_train_batch_end
+        logs = None
+        for first, last, group in train.epoch(epoch):
+            batch_begin(first)
+            if multi is not None and len(group) == self.steps_per_execution:
+                self._ts, logs = multi(self._ts, stack_batches(group))
+            else:
+                for batch in group:
+                    self._ts, logs = single(self._ts, batch)
+            batch_end(last, logs)
+            if self.stop_training:
+                break
+        return logs
+
+    # -- evaluate and predict ----------------------------------------------------------
+    def evaluate(self, x=None, y=None, batch_size: int | None = None, verbose="auto", sample_weight=None,
+                 steps: int | None = None, callbacks: Sequence | None = None, return_dict: bool = False):
+        """The loss and metrics on ``x``/``y``: a float without metrics, else
+        ``[loss, *metrics]`` (or a dict with ``return_dict=True``)."""
+        if self.optimizer is None:
+            raise ValueError("Model.evaluate: call compile(optimizer=..., loss=...) first.")
+        adapter = adapt(x, y, sample_weight, batch_size=batch_size)
+        self._build_from(adapter)
+        iterator = EpochIterator(adapter, steps_per_epoch=steps)
+        verbose = _verbosity(verbose)
+        cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
+                           steps=iterator.steps)
+        results = self._evaluate_loop(iterator, cbs)
+        if return_dict:
+            return results
+        values = [results[name] for name in self.metrics_names]
+        return values[0] if len(values) == 1 else values
+
+    def _evaluate_loop(self, iterator: EpochIterator, cbs: CallbackList) -> dict:
+        evaluate = self._function("eval")
+        metric_states = init_metric_states(self.metrics, self.backend)
+        ts = self._ts
+        cbs.on_test_begin()
+        logs = None
+        for first, last, group in iterator.epoch(0):
+            cbs.on_test_batch_begin(first)
+            for batch in group:
+                metric_states, logs = evaluate(ts._replace(metrics=metric_states), batch)
+            cbs.on_test_batch_end(last, logs)
+        results = logs_to_floats(logs if logs is not None else steps.logs_from(metric_states, self.metrics))
+        cbs.on_test_end(results)
+        return results
+
+    def predict(self, x, batch_size: int | None = None, verbose="auto", steps: int | None = None,
+                callbacks: Sequence | None = None):
+        """Outputs for ``x`` (arrays or an iterable of batches) as NumPy arrays, in the
+        model's output structure."""
+        adapter = adapt(x, batch_size=batch_size)
+        self._build_from(adapter)
+        predict = self._function("predict")
+        iterator = EpochIterator(adapter, steps_per_epoch=steps)
+        verbose = _verbosity(verbose)
+        cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
+                           steps=iterator.steps)
+        cbs.on_predict_begin()
+        outputs = []
+        for first, last, group in iterator.epoch(0):
+            cbs.on_predict_batch_begin(first)
+            for batch_x, _, _, mask in group:
+                y_pred = predict(self._ts, batch_x)
+                outputs.append((y_pred, int(mask.sum())))
+            cbs.on_predict_batch_end(last, {"outputs": y_pred})
+        cbs.on_predict_end()
+        if not outputs:
+            raise ValueError("Model.predict: the input holds no batches.")
+        trimmed = [optree.tree_map(lambda a, n=rows: np.asarray(ops.convert_to_numpy(a))[:n], y)
+                   for y, rows in outputs]
+        return optree.tree_map(lambda *parts: np.concatenate(parts), *trimmed)
+
+    def __repr__(self) -> str:
+        return (f"<pk.Model {getattr(self.spec, 'display_name', type(self.spec).__name__)} "
+                f"backend={self.backend!r} built={self.built} compiled={self.optimizer is not None}>")
+
+
+def _portable_path(filepath) -> str:
+    filepath = os.fspath(filepath)
+    if filepath.endswith((".h5", ".keras")):
+        raise ValueError(
+            f"{filepath!r} names a Keras file format, which arrives with Keras file support. "
+            "For now weights use the portable format: pass a path ending in '.npz'.")
+    return filepath
+
+
+def _check_reiterable(adapter, steps: int | None, epochs: int, what: str, steps_name: str) -> None:
+    if not adapter.reiterable and steps is None and epochs > 1:
+        raise ValueError(
+            f"fit: {what} is a one-shot iterator (a generator), which runs dry after one epoch. "
+            f"Pass {steps_name}=... (batches per epoch) or a re-iterable (a list, or an object whose "
+            "__iter__ returns a fresh iterator).")
