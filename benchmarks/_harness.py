@@ -11,7 +11,7 @@ machine hits them alike; ratios are taken between medians.
 >>> first = runner.first_call()
 >>> times = interleaved([runner], windows=3, target_s=0.0)
 >>> len(times["double"]), runner.steps_done
-(3, 6)
+(3, 5)
 >>> print(markdown_table(["a", "b"], [[1, "x"]]))
 | a | b |
 | --- | --- |
@@ -80,25 +80,37 @@ class StepRunner:
         return self.window(1)
 
 
-def calls_for(runner: StepRunner, target_s: float) -> int:
-    """Warm ``runner`` up (two calls, timed) and return how many calls fill a
-    window of about ``target_s`` seconds (at least 1)."""
-    per_call = runner.window(2) / 2
-    return max(1, round(target_s / per_call))
+def calls_for(runner: StepRunner, target_s: float) -> tuple[int, float]:
+    """Warm ``runner`` up and return how many calls fill a window of about
+    ``target_s`` seconds (at least 1), and the seconds per call."""
+    per_call = runner.window(1)
+    if per_call < target_s:
+        per_call = runner.window(2) / 2
+    return max(1, round(target_s / per_call)), per_call
 
 
-def interleaved(runners: Sequence[StepRunner], *, windows: int,
-                target_s: float) -> dict[str, list[float]]:
+def interleaved(runners: Sequence[StepRunner], *, windows: int, target_s: float,
+                budget_s: float | None = None) -> dict[str, list[float]]:
     """Per-step seconds of each runner in each of ``windows`` windows of about
     ``target_s`` seconds, the runners taking turns window by window (the order
-    flips every window), after a warm-up (``runner.first_call()`` must have run)."""
-    calls = {r.name: calls_for(r, target_s) for r in runners}
+    flips every window), after a warm-up (``runner.first_call()`` must have run).
+
+    ``budget_s`` caps the time of a very slow runner: it gets only as many
+    windows (of one call) as fit in ``budget_s``, but at least 3."""
+    plan = {}
+    for runner in runners:
+        calls, per_call = calls_for(runner, target_s)
+        n = windows
+        if budget_s is not None and calls * per_call * windows > budget_s:
+            n = min(windows, max(3, int(budget_s / (calls * per_call))))
+        plan[runner.name] = (calls, n)
     times: dict[str, list[float]] = {r.name: [] for r in runners}
     for w in range(windows):
         order = runners if w % 2 == 0 else list(reversed(runners))
         for runner in order:
-            n = calls[runner.name]
-            times[runner.name].append(runner.window(n) / (n * runner.steps_per_call))
+            calls, n = plan[runner.name]
+            if w < n:
+                times[runner.name].append(runner.window(calls) / (calls * runner.steps_per_call))
     return times
 
 

@@ -13,9 +13,10 @@ epoch, ``verbose=0``:
   metrics read back as floats at each epoch end (as ``fit`` does).
 
 Timing: a callback (or the loop) stamps the end of every epoch; the figure is
-the median epoch time over epochs 2..N (epoch 1 holds the compilation), as
-steps/s. Each candidate runs ``fit`` twice (the second call is compiled
-already) and the epochs of both calls are pooled.
+the median epoch time over epochs 2..N of each ``fit`` call (epoch 1 of the
+first call holds the compilation), as steps/s. Each candidate makes several
+``fit`` calls, the candidates taking turns call by call (the Keras subprocess
+stays alive between its calls), and the epochs of all calls are pooled.
 
 Run: ``.venv/bin/python benchmarks/bench_fit.py [--quick]``.
 """
@@ -52,7 +53,7 @@ def dataset(workload: wl.Workload) -> tuple[np.ndarray, np.ndarray]:
     return workload.data(STEPS_PER_EPOCH * workload.batch_size)
 
 
-# -- purekeras fit -----------------------------------------------------------------------
+# -- purekeras fit ---------------------------------------------------------------------
 def fit_available() -> tuple[bool, str]:
     try:
         import purekeras as pk
@@ -63,62 +64,74 @@ def fit_available() -> tuple[bool, str]:
     return True, ""
 
 
-def pk_fit_epochs(workload: wl.Workload, epochs: int, trials: int) -> list[float]:
-    import purekeras as pk
-    from purekeras import callbacks, optim, train
+class PkFit:
+    """``pk.Model`` compiled once; ``trial(epochs)`` is one ``fit`` call's epochs 2..N."""
 
-    class Stamp(callbacks.Callback):
-        def __init__(self):
-            super().__init__()
-            self.stamps: list[float] = []
+    def __init__(self, workload: wl.Workload):
+        import purekeras as pk
+        from purekeras import callbacks, optim, train
 
-        def on_epoch_end(self, epoch, logs=None):
-            self.stamps.append(time.perf_counter())
+        class Stamp(callbacks.Callback):
+            def __init__(self):
+                super().__init__()
+                self.stamps: list[float] = []
 
-    x, y = dataset(workload)
-    model = pk.Model(workload.purekeras_spec(), input_shape=workload.input_shape, backend="jax")
-    model.compile(optimizer=optim.Adam(learning_rate=wl.LEARNING_RATE, epsilon=wl.EPSILON),
-                  loss=train.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=["accuracy"])
-    times = []
-    for _ in range(trials):
-        stamp = Stamp()
-        model.fit(x, y, batch_size=workload.batch_size, epochs=epochs, verbose=0, callbacks=[stamp])
-        times += epoch_times(stamp.stamps)
-    return times
+            def on_epoch_end(self, epoch, logs=None):
+                self.stamps.append(time.perf_counter())
+
+        self.stamp_class = Stamp
+        self.workload = workload
+        self.x, self.y = dataset(workload)
+        self.model = pk.Model(workload.purekeras_spec(), input_shape=workload.input_shape, backend="jax")
+        self.model.compile(optimizer=optim.Adam(learning_rate=wl.LEARNING_RATE, epsilon=wl.EPSILON),
+                           loss=train.losses.SparseCategoricalCrossentropy(from_logits=True),
+                           metrics=["accuracy"])
+
+    def trial(self, epochs: int) -> list[float]:
+        stamp = self.stamp_class()
+        self.model.fit(self.x, self.y, batch_size=self.workload.batch_size, epochs=epochs, verbose=0,
+                       callbacks=[stamp])
+        return epoch_times(stamp.stamps)
 
 
 # -- the hand-written loop ---------------------------------------------------------------
-def hand_loop_epochs(workload: wl.Workload, epochs: int, trials: int) -> list[float]:
-    import purekeras as pk
-    from purekeras import train
+class HandLoop:
+    """purekeras's pure step called batch by batch from a Python loop."""
 
-    x, y = dataset(workload)
-    accuracy = train.metrics.SparseCategoricalAccuracy(name="accuracy")
-    model, loss, opt, metrics = workload.purekeras_parts(metrics=(accuracy,))
-    ts = workload.purekeras_state(model, opt, metrics=metrics)
-    step = pk.jit(train.make_train_step(model, loss, opt, metrics=metrics), backend="jax")
-    rng = np.random.default_rng(wl.SEED)
-    b = workload.batch_size
-    times = []
-    for _ in range(trials):
+    def __init__(self, workload: wl.Workload):
+        import purekeras as pk
+        from purekeras import train
+
+        self.train = train
+        self.x, self.y = dataset(workload)
+        accuracy = train.metrics.SparseCategoricalAccuracy(name="accuracy")
+        model, loss, opt, self.metrics = workload.purekeras_parts(metrics=(accuracy,))
+        self.ts = workload.purekeras_state(model, opt, metrics=self.metrics)
+        self.step = pk.jit(train.make_train_step(model, loss, opt, metrics=self.metrics), backend="jax")
+        self.rng = np.random.default_rng(wl.SEED)
+        self.batch_size = workload.batch_size
+
+    def trial(self, epochs: int) -> list[float]:
+        x, y, b, step, ts = self.x, self.y, self.batch_size, self.step, self.ts
         stamps = []
         for _ in range(epochs):
-            ts = train.reset_metrics(ts, metrics)
-            order = rng.permutation(len(x))
+            ts = self.train.reset_metrics(ts, self.metrics)
+            order = self.rng.permutation(len(x))
             logs = None
             for i in range(len(x) // b):
                 idx = order[i * b:(i + 1) * b]
                 ts, logs = step(ts, (x[idx], y[idx]))
             {k: float(v) for k, v in logs.items()}  # the epoch's logs as floats: one sync
             stamps.append(time.perf_counter())
-        times += epoch_times(stamps)
-    return times
+        self.ts = ts
+        return epoch_times(stamps)
 
 
 # -- Keras 3, in a subprocess ------------------------------------------------------------
-def keras_worker(name: str, epochs: int, trials: int) -> None:
-    """Runs inside the subprocess (``KERAS_BACKEND=jax``); prints the epoch times as JSON."""
+def keras_worker(name: str) -> None:
+    """Runs inside the subprocess (``KERAS_BACKEND=jax``): builds and compiles the
+    model, then for each line ``fit E`` on stdin runs ``fit(epochs=E)`` and prints
+    the epoch times (epochs 2..E) as JSON; stops at end of input."""
     import keras
 
     workload = wl.WORKLOADS[name]
@@ -137,69 +150,90 @@ def keras_worker(name: str, epochs: int, trials: int) -> None:
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=wl.LEARNING_RATE, epsilon=wl.EPSILON),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   metrics=["accuracy"])
-    times = []
-    for _ in range(trials):
+    print(json.dumps({"backend": keras.backend.backend(), "version": keras.__version__}), flush=True)
+    for line in sys.stdin:
         stamp = Stamp()
-        model.fit(x, y, batch_size=workload.batch_size, epochs=epochs, verbose=0, callbacks=[stamp])
-        times += epoch_times(stamp.stamps)
-    print(json.dumps({"backend": keras.backend.backend(), "version": keras.__version__,
-                      "times": times}))
+        model.fit(x, y, batch_size=workload.batch_size, epochs=int(line.split()[1]), verbose=0,
+                  callbacks=[stamp])
+        print(json.dumps(epoch_times(stamp.stamps)), flush=True)
 
 
-def keras_epochs(name: str, epochs: int, trials: int) -> tuple[list[float], str]:
-    env = dict(os.environ, KERAS_BACKEND="jax", TF_CPP_MIN_LOG_LEVEL="3")
-    proc = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), "--keras-worker", name,
-         "--epochs", str(epochs), "--trials", str(trials)],
-        capture_output=True, text=True, env=env, cwd=str(HERE), check=False)
-    if proc.returncode != 0:
-        raise RuntimeError(f"the Keras subprocess failed:\n{proc.stderr[-3000:]}")
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
-    if result["backend"] != "jax":
-        raise RuntimeError(f"Keras ran on {result['backend']!r}, not JAX.")
-    return result["times"], result["version"]
+class KerasFit:
+    """A Keras subprocess kept alive between trials, so that its trials can take
+    turns with ours (the load on this shared machine changes from minute to minute)."""
+
+    def __init__(self, name: str):
+        env = dict(os.environ, KERAS_BACKEND="jax", TF_CPP_MIN_LOG_LEVEL="3")
+        self.proc = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), "--keras-worker", name],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=env, cwd=str(HERE))
+        info = json.loads(self._read())
+        if info["backend"] != "jax":
+            raise RuntimeError(f"Keras ran on {info['backend']!r}, not JAX.")
+        self.version = info["version"]
+
+    def _read(self) -> str:
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the Keras subprocess failed:\n{self.proc.stderr.read()[-3000:]}")
+        return line
+
+    def trial(self, epochs: int) -> list[float]:
+        self.proc.stdin.write(f"fit {epochs}\n")
+        self.proc.stdin.flush()
+        return json.loads(self._read())
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        self.proc.wait()
 
 
 def main() -> None:
     def extra(parser):
         parser.add_argument("--keras-worker", metavar="WORKLOAD", help="(internal) Keras subprocess mode")
-        parser.add_argument("--epochs", type=int, default=0)
-        parser.add_argument("--trials", type=int, default=2)
         parser.add_argument("--workloads", default="W1,W2")
 
     args = h.parse_args(__doc__.splitlines()[0], extra)
     if args.keras_worker:
-        keras_worker(args.keras_worker, args.epochs, args.trials)
+        keras_worker(args.keras_worker)
         return
-    epochs, trials = (3, 2) if args.quick else (6, 2)
-    h.header(f"fit: pk.Model.fit vs Keras 3 fit (JAX) vs hand loop "
-             f"({STEPS_PER_EPOCH} steps/epoch, epochs 2..{epochs} of {trials} fit calls; steps/s, median)")
+    epochs, trials = (3, 2) if args.quick else (4, 5)
+    h.header(f"fit: pk.Model.fit vs Keras 3 fit (JAX) vs hand loop ({STEPS_PER_EPOCH} steps/epoch; "
+             f"epochs 2..{epochs} of {trials} fit calls each, taking turns; steps/s from the median epoch)")
     ok, why = fit_available()
     rows, keras_version = [], "?"
     for name in args.workloads.split(","):
         workload = wl.WORKLOADS[name]
         usable, reason = wl.available(workload)
         if not usable:
-            rows.append([name, f"skipped: {reason}"] + [""] * 5)
+            rows.append([name, f"skipped: {reason}"] + [""] * 6)
             continue
-        rate = lambda times: STEPS_PER_EPOCH / h.median(times)  # noqa: E731
-        hand = rate(hand_loop_epochs(workload, epochs, trials))
-        keras_times, keras_version = keras_epochs(name, epochs, trials)
-        keras_rate = rate(keras_times)
+        keras = KerasFit(name)
+        keras_version = keras.version
+        candidates = {"keras": keras, "hand": HandLoop(workload)}
         if ok:
-            fit = rate(pk_fit_epochs(workload, epochs, trials))
-            vs_keras, vs_hand = fit / keras_rate, fit / hand
-            cells = [f"{fit:.0f}", f"**{vs_keras:.2f}** ({h.goal(vs_keras >= GOAL_VS_KERAS)})",
+            candidates["fit"] = PkFit(workload)
+        times = {k: [] for k in candidates}
+        for t in range(trials):
+            for key in (candidates if t % 2 == 0 else reversed(list(candidates))):
+                times[key] += candidates[key].trial(epochs)
+        keras.close()
+        rate = {k: STEPS_PER_EPOCH / h.median(v) for k, v in times.items()}
+        if ok:
+            vs_keras, vs_hand = rate["fit"] / rate["keras"], rate["fit"] / rate["hand"]
+            cells = [f"{rate['fit']:.0f}", f"**{vs_keras:.2f}** ({h.goal(vs_keras >= GOAL_VS_KERAS)})",
                      f"**{vs_hand:.2f}** ({h.goal(vs_hand >= GOAL_VS_HAND)})"]
         else:
             cells = [why, "", ""]
-        rows.append([name, cells[0], f"{keras_rate:.0f}", f"{hand:.0f}", *cells[1:],
-                     f"{hand / keras_rate:.2f}"])
+        rows.append([name, cells[0], f"{rate['keras']:.0f}", f"{rate['hand']:.0f}", *cells[1:],
+                     f"{rate['hand'] / rate['keras']:.2f}",
+                     " / ".join(f"{h.spread(times[k]):.2f}" for k in times)])
         print(f"  {name}: done", flush=True)
     print(h.markdown_table(
         ["workload", "pk fit steps/s", f"Keras {keras_version} fit steps/s", "hand loop steps/s",
          f"fit/Keras (goal >= {GOAL_VS_KERAS})", f"fit/hand (goal >= {GOAL_VS_HAND})",
-         "hand/Keras"], rows))
+         "hand/Keras", "IQR/median (keras / hand / fit)"], rows))
 
 
 if __name__ == "__main__":

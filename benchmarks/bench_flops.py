@@ -8,9 +8,9 @@ really executed are ``2·B·in₀·out₀`` fewer: both are reported. Bias adds,
 relu, softmax and the Adam update are not counted (they are O(params), under
 1% here).
 
-The ceiling is a jitted ``jnp.dot`` of two 2048×2048 float32 matrices (and
-4096×4096 outside ``--quick``; the faster one counts), median over timed windows
-taken in turn with the step's windows in the same run.
+The ceiling is a jitted float32 ``jnp.dot``: 2048×2048 @ 2048×2048, and W3's own
+hidden-layer shape 1024×2048 @ 2048×2048 (the faster of the two counts), median
+over timed windows taken in turn with the step's windows in the same run.
 
 Run: ``.venv/bin/python benchmarks/bench_flops.py [--quick]``.
 """
@@ -36,17 +36,20 @@ def step_flops(workload: wl.Workload) -> tuple[float, float]:
     return 3 * forward, 3 * forward - first_input_grad
 
 
-def matmul_runner(n: int) -> h.StepRunner:
-    """A runner whose "step" is a jitted ``(n, n) @ (n, n)`` float32 matmul."""
+MATMULS = ((2048, 2048, 2048), (1024, 2048, 2048))  # (m, k, n); the second is W3's hidden layer
+
+
+def matmul_runner(m: int, k: int, n: int) -> h.StepRunner:
+    """A runner whose "step" is a jitted ``(m, k) @ (k, n)`` float32 matmul."""
     import jax
     import jax.numpy as jnp
     import numpy as np
 
     rng = np.random.default_rng(wl.SEED)
-    a = jax.device_put(rng.standard_normal((n, n), dtype=np.float32))
-    b = jax.device_put(rng.standard_normal((n, n), dtype=np.float32))
+    a = jax.device_put(rng.standard_normal((m, k), dtype=np.float32))
+    b = jax.device_put(rng.standard_normal((k, n), dtype=np.float32))
     dot = jax.jit(lambda s, ab: (s, jnp.dot(*ab)))  # StepRunner's (state, batch) shape
-    return h.StepRunner(f"{n}x{n}", dot, 0, [(a, b)])
+    return h.StepRunner(f"{m}x{k} @ {k}x{n}", dot, 0, [(a, b)])
 
 
 def w3_runner() -> h.StepRunner:
@@ -63,14 +66,13 @@ def w3_runner() -> h.StepRunner:
 def main() -> None:
     args = h.parse_args(__doc__.splitlines()[0])
     h.header("W3 achieved FLOP/s vs the float32 matmul ceiling")
-    sizes = (2048,) if args.quick else (2048, 4096)
-    runners = [matmul_runner(n) for n in sizes] + [w3_runner()]
+    runners = [matmul_runner(*shape) for shape in MATMULS] + [w3_runner()]
     first = {r.name: r.first_call() for r in runners}
     # The matmuls and the step take turns window by window, so that the load from
     # other processes hits the ceiling and the step alike.
-    times = h.interleaved(runners, windows=5 if args.quick else 9, target_s=0.6 if args.quick else 1.0)
+    times = h.interleaved(runners, windows=5 if args.quick else 11, target_s=0.6 if args.quick else 1.0)
     med = {k: h.median(v) for k, v in times.items()}
-    ceilings = {n: 2 * n ** 3 / med[f"{n}x{n}"] for n in sizes}
+    ceilings = {r.name: 2 * m * k * n / med[r.name] for r, (m, k, n) in zip(runners, MATMULS)}
     ceiling = max(ceilings.values())
     step_s = med["W3"]
     headline, executed = step_flops(wl.WORKLOADS["W3"])
@@ -87,8 +89,8 @@ def main() -> None:
     print()
     print(h.markdown_table(
         ["timed", "GFLOP/s (median)", "IQR/median"],
-        [[f"jnp.dot {n}×{n}", f"{ceilings[n] / 1e9:.1f}", f"{h.spread(times[f'{n}x{n}']):.2f}"]
-         for n in sizes] + [["W3 train step (3×fwd)", f"{headline / step_s / 1e9:.1f}",
+        [[f"jnp.dot {name}", f"{c / 1e9:.1f}", f"{h.spread(times[name]):.2f}"]
+         for name, c in ceilings.items()] + [["W3 train step (3×fwd)", f"{headline / step_s / 1e9:.1f}",
                              f"{h.spread(times['W3']):.2f}"]]))
 
 

@@ -43,7 +43,7 @@ def build_model() -> nn.Sequential:
     ])
 
 
-def train(backend: str = "jax", epochs: int = 20, batch_size: int = 64, seed: int = 0,
+def train(backend: str = "jax", epochs: int = 20, batch_size: int = 32, seed: int = 0,
           verbose="auto") -> tuple[pk.Model, float]:
     """Train the CNN; return the trained ``pk.Model`` and its test accuracy."""
     (x_train, y_train), (x_test, y_test) = load_data(seed)
@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", default="jax")
     parser.add_argument("--epochs", type=int, default=20)
-    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     model, accuracy = train(args.backend, args.epochs, args.batch_size, args.seed)

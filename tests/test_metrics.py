@@ -228,6 +228,8 @@ def test_get_resolves_keras_names_and_display_names():
                        (metrics.Precision(), "precision"), (metrics.BinaryAccuracy(), "binary_accuracy"),
                        (metrics.RootMeanSquaredError(), "root_mean_squared_error")):
         assert spec.display_name == name
+    assert metrics.AUC().direction == metrics.get("acc").direction == "up"
+    assert metrics.get("mse").direction == "down" and metrics.Mean().direction is None
     spec = metrics.AUC(curve="PR", name="pr_auc")
     assert metrics.get(spec) is spec and spec.display_name == "pr_auc"
     assert hash(metrics.Precision(thresholds=[0.1, 0.2])) == hash(metrics.Precision(thresholds=(0.1, 0.2)))

@@ -43,10 +43,13 @@ _BINARY = {
     "logical_or": jnp.logical_or, "logical_xor": jnp.logical_xor,
     "arctan2": jnp.arctan2, "logaddexp": jnp.logaddexp, "nextafter": jnp.nextafter,
 }
+# Jitted so that an eager call compiles one program, not one per primitive.
 _REDUCE = {
-    "sum": jnp.sum, "mean": jnp.mean, "max": jnp.max, "min": jnp.min,
-    "prod": jnp.prod, "any": jnp.any, "all": jnp.all, "var": jnp.var, "std": jnp.std,
-    "logsumexp": jax.scipy.special.logsumexp,
+    name: jax.jit(fn, static_argnames=("axis", "keepdims")) for name, fn in {
+        "sum": jnp.sum, "mean": jnp.mean, "max": jnp.max, "min": jnp.min,
+        "prod": jnp.prod, "any": jnp.any, "all": jnp.all, "var": jnp.var, "std": jnp.std,
+        "logsumexp": jax.scipy.special.logsumexp,
+    }.items()
 }
 
 
@@ -114,6 +117,7 @@ class JaxBackend:
 
     # Reductions.
     def reduce(self, op, x, axis, keepdims):
+        axis = tuple(axis) if isinstance(axis, list) else axis
         return _REDUCE[op](x, axis=axis, keepdims=keepdims)
 
     def argmax(self, x, axis):
@@ -217,16 +221,17 @@ class JaxBackend:
         window = (1, *window, 1)
         strides = (1, *strides, 1)
         padding = padding.upper()
+        # Init values are Python scalars so that JAX recognises the max / sum
+        # monoids and uses its differentiable reduce_window_{max,sum} primitives.
         if op == "max":
-            init = -jnp.inf if jnp.issubdtype(x.dtype, jnp.floating) else jnp.iinfo(x.dtype).min
-            return lax.reduce_window(x, jnp.asarray(init, x.dtype), lax.max, window, strides, padding)
-        summed = lax.reduce_window(x, jnp.asarray(0, x.dtype), lax.add, window, strides, padding)
+            init = -float("inf") if jnp.issubdtype(x.dtype, jnp.floating) else int(jnp.iinfo(x.dtype).min)
+            return lax.reduce_window(x, init, lax.max, window, strides, padding)
+        summed = lax.reduce_window(x, 0, lax.add, window, strides, padding)
         if padding == "VALID":
             return summed / np.prod(window)
         # Keras's "same" average excludes the padded positions from the count.
         counts = lax.reduce_window(
-            jnp.ones(x.shape[1:-1], x.dtype), jnp.asarray(0, x.dtype), lax.add,
-            window[1:-1], strides[1:-1], padding,
+            np.ones(x.shape[1:-1], x.dtype), 0, lax.add, window[1:-1], strides[1:-1], padding,
         )
         return summed / counts[None, ..., None]
 

@@ -225,5 +225,18 @@ def batch_normalization(x, mean, variance, offset=None, scale=None, epsilon: flo
 
 
 def l2_normalize(x, axis: int = -1, epsilon: float = 1e-12):
-    sq = core.sum(core.square(x), axis=axis, keepdims=True)
-    return core.multiply(x, core.rsqrt(core.maximum(sq, epsilon)))
+    """``x / sqrt(max(sum(x**2, axis), epsilon))``; float16/bfloat16 inputs are
+    reduced in float32 (``epsilon`` underflows to 0 in float16) and returned in
+    their own dtype.
+
+    >>> import numpy as np
+    >>> from purekeras import ops
+    >>> ops.l2_normalize(ops.asarray(np.array([3.0, 4.0]), backend="jax")).tolist()
+    [0.6000000238418579, 0.800000011920929]
+    """
+    in_dtype = core.dtype(x)
+    upcast = in_dtype in ("float16", "bfloat16")
+    xf = core.cast(x, "float32") if upcast else x
+    sq = core.sum(core.square(xf), axis=axis, keepdims=True)
+    out = core.multiply(xf, core.rsqrt(core.maximum(sq, epsilon)))
+    return core.cast(out, in_dtype) if upcast else out

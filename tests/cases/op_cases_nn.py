@@ -114,10 +114,10 @@ def _conv_case(id, x_shape, k_shape, strides=1, padding="valid", dilation=1, gro
 
 
 CONV = [
+    _conv_case("2d_same_strides", (1, 5, 6, 2), (3, 3, 2, 3), strides=(2, 2), padding="same", grad=True),
     _conv_case("1d_valid_strides", (2, 9, 3), (3, 3, 4), strides=2),
     _conv_case("1d_same_dilation", (1, 8, 2), (3, 2, 3), padding="same", dilation=2),
     _conv_case("2d_valid", (2, 5, 6, 3), (3, 2, 3, 4)),
-    _conv_case("2d_same_strides", (1, 5, 6, 2), (3, 3, 2, 3), strides=(2, 2), padding="same", grad=True),
     _conv_case("2d_same_dilation", (1, 6, 6, 2), (2, 3, 2, 2), padding="same", dilation=(2, 1)),
     _conv_case("2d_groups", (1, 5, 5, 4), (3, 3, 2, 6), groups=2, grad=True),
     _conv_case("3d_valid", (1, 4, 4, 3, 2), (2, 2, 2, 2, 2), strides=(1, 2, 1)),
@@ -134,10 +134,10 @@ def _pool_case(op, id, x_shape, pool_size, strides=None, padding="valid", grad=F
 
 
 POOL = [
+    # 5 -> 3 with window 3 stride 2: one padded cell before and one after.
+    *[_pool_case(op, "2d_same_strides", (2, 5, 5, 2), 3, 2, "same", grad=True) for op in ("max", "avg")],
     *[_pool_case(op, "1d_valid", (2, 7, 3), 2) for op in ("max", "avg")],
     *[_pool_case(op, "2d_valid_stride1", (1, 4, 5, 2), 2, 1) for op in ("max", "avg")],
-    # 5 -> 3 with window 3 stride 2: one padded cell after, none before.
-    *[_pool_case(op, "2d_same_strides", (2, 5, 5, 2), 3, 2, "same", grad=True) for op in ("max", "avg")],
     *[_pool_case(op, "2d_same_rect", (1, 4, 5, 1), (2, 3), (1, 2), "same") for op in ("max", "avg")],
     *[_pool_case(op, "3d_valid", (1, 4, 4, 4, 2), 2) for op in ("max", "avg")],
 ]

@@ -9,6 +9,7 @@ from tqdm import tqdm
 from ._base import Callback, format_logs, logs_to_floats
 
 REFRESH_SECONDS = 0.1  # at most ten refreshes (and device syncs) per second
+BAR_FORMAT = "{n_fmt}/{total_fmt} |{bar:30}| {elapsed}<{remaining}, {rate_fmt}{postfix}"
 
 
 class _Bar(tqdm):
@@ -52,7 +53,7 @@ class ProgbarLogger(Callback):
         self._last_refresh = self._start
         if self.verbose == 1:
             self._bar = _Bar(total=total, file=sys.stdout, unit="step", leave=True, mininterval=0,
-                             dynamic_ncols=False, ncols=100)
+                             bar_format=BAR_FORMAT if total else "{n_fmt} [{elapsed}, {rate_fmt}]{postfix}")
 
     def _step(self, batch: int, logs):
         self._seen = batch + 1
@@ -68,7 +69,7 @@ class ProgbarLogger(Callback):
         logs = _scalars(logs)
         if self._bar is not None:
             self._bar.set_postfix_str(format_logs(logs_to_floats(logs)), refresh=False)
-            self._bar.update(self._seen - self._bar.n)
+            self._bar.n = self._seen  # close() draws the final state once
             self._bar.close()
             self._bar = None
         elif self.verbose == 2:

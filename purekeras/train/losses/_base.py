@@ -122,7 +122,8 @@ class Loss:
         if self.reduction == "mean_with_sample_weight" and weight is not None:
             return ops.divide_no_nan(total, ops.sum(weight))
         if mask is None:
-            return ops.divide_no_nan(total, ops.cast(ops.size(values), dtype))
+            size = ops.size(values)  # static
+            return ops.divide(total, float(size)) if size else ops.zeros_like(total)
         return ops.divide_no_nan(total, ops.sum(mask))
 
 

@@ -29,6 +29,8 @@ class Accuracy(MeanMetricWrapper):
     0.75
     """
 
+    direction = "up"
+
     def values(self, y_true, y_pred):
         y_true, y_pred = _aligned(type(self).__name__, ops.cast(y_true, ops.dtype(y_pred)), y_pred)
         return ops.equal(y_true, y_pred)
@@ -45,6 +47,8 @@ class BinaryAccuracy(MeanMetricWrapper):
     >>> float(m.result(s))
     0.75
     """
+
+    direction = "up"
 
     threshold: float = 0.5
 
@@ -65,6 +69,8 @@ class CategoricalAccuracy(MeanMetricWrapper):
     0.5
     """
 
+    direction = "up"
+
     def values(self, y_true, y_pred):
         check_batch(type(self).__name__, y_true, y_pred)
         check_same_shape(type(self).__name__, y_true, y_pred)
@@ -83,6 +89,8 @@ class SparseCategoricalAccuracy(MeanMetricWrapper):
     0.5
     """
 
+    direction = "up"
+
     def values(self, y_true, y_pred):
         labels = _sparse_labels(type(self).__name__, y_true, y_pred)
         return ops.equal(ops.argmax(y_pred, axis=-1), labels)
@@ -100,6 +108,8 @@ class TopKCategoricalAccuracy(MeanMetricWrapper):
     >>> float(m.result(s))
     0.5
     """
+
+    direction = "up"
 
     k: int = 5
 
@@ -120,6 +130,8 @@ class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
     >>> float(m.result(s))
     0.5
     """
+
+    direction = "up"
 
     k: int = 5
 

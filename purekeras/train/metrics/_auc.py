@@ -34,6 +34,8 @@ class AUC(Metric):
     0.75
     """
 
+    direction = "up"
+
     num_thresholds: int = 200
     curve: str = "ROC"
     summation_method: str = "interpolation"

@@ -16,6 +16,7 @@ updating on the whole). State is a dict of arrays (Keras's variable names:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from ... import ops
 from ..losses._shapes import as_array_like, squeeze_or_expand_to_same_rank
@@ -27,6 +28,8 @@ class Metric:
 
     name: str | None = None
     dtype: str = "float32"
+
+    direction: ClassVar[str | None] = None  # "up" / "down": which way is better (Keras's _direction)
 
     @property
     def display_name(self) -> str:

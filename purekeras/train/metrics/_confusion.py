@@ -39,8 +39,8 @@ def parse_thresholds(owner: str, thresholds, default: float) -> tuple[float, ...
     bad = [t for t in values if not 0.0 <= t <= 1.0]
     if bad or not values:
         raise ValueError(
-            f"{owner}: thresholds must be floats in [0, 1], got {thresholds!r}. For logits "
-            "(from_logits=True losses) use thresholds=0.0 on sigmoid outputs' scale or apply a sigmoid."
+            f"{owner}: thresholds must be floats in [0, 1], got {thresholds!r}. For a model that "
+            "outputs logits use thresholds=0.0 (a logit above 0 is a probability above 0.5)."
         )
     return values
 
@@ -94,7 +94,7 @@ def confusion_counts(y_true, y_pred, thresholds: Sequence[float], *, keys: Seque
             np.broadcast_shapes(ops.shape(weight), ops.shape(y_pred))
         except ValueError:
             raise ValueError(
-                f"{owner}: sample_weight of shape {ops.shape(sample_weight)} does not broadcast to "
+                f"{owner}: sample_weight of shape {np.shape(sample_weight)} does not broadcast to "
                 f"y_pred of shape {ops.shape(y_pred)}; pass one weight per example."
             ) from None
         weight = ops.broadcast_to(weight, ops.shape(y_pred))
@@ -102,7 +102,9 @@ def confusion_counts(y_true, y_pred, thresholds: Sequence[float], *, keys: Seque
         lw = ops.broadcast_to(as_array_like(np.asarray(label_weights, dtype), y_pred), ops.shape(y_pred))
         weight = lw if weight is None else ops.multiply(weight, lw)
     if multi_label and ops.ndim(y_pred) != 2:
-        raise ValueError(f"{owner}: multi_label=True needs y_pred of shape (batch_size, num_labels), got {original[1]}.")
+        raise ValueError(
+            f"{owner}: multi_label=True needs y_pred of shape (batch_size, num_labels), got {original[1]}."
+        )
     if evenly is None:
         evenly = is_evenly_distributed(thresholds)
     if evenly:
@@ -141,27 +143,22 @@ def _bucketed(y_true, y_pred, weight, num_thresholds, with_epsilon, multi_label)
     # every threshold: it is dropped, as jax.ops.segment_sum drops out-of-range ids.
     keep = ops.greater_equal(bucket, 0)
     bucket = ops.maximum(bucket, 0)
-    true_w = ops.where(keep, true_w, ops.zeros_like(true_w))
-    false_w_kept = ops.where(keep, false_w, ops.zeros_like(false_w))
+    backend = ops.backend_name(y_pred)
     if multi_label:
         num_labels = ops.shape(y_pred)[-1]
-        index = (bucket, ops.broadcast_to(ops.arange(num_labels, dtype="int32", backend=ops.backend_name(y_pred)),
-                                          ops.shape(bucket)))
-        zeros = ops.zeros((num_thresholds, num_labels), ops.dtype(true_w), backend=ops.backend_name(y_pred))
+        label_index = ops.broadcast_to(ops.arange(num_labels, dtype="int32", backend=backend), ops.shape(bucket))
+        index, zeros = (bucket, label_index), ops.zeros((num_thresholds, num_labels), ops.dtype(true_w), backend=backend)
     else:
-        index = bucket
-        zeros = ops.zeros((num_thresholds,), ops.dtype(true_w), backend=ops.backend_name(y_pred))
-    tp = _reverse_cumsum(ops.scatter_add(zeros, index, true_w))
-    fp = _reverse_cumsum(ops.scatter_add(zeros, index, false_w_kept))
-    # Totals include the dropped bucket: those predictions are negative at every threshold.
-    true_all, _ = _labels_and_weights(y_true, weight, multi_label)
+        index, zeros = bucket, ops.zeros((num_thresholds,), ops.dtype(true_w), backend=backend)
+
+    def above(label_weight):  # weighted count of predictions above each threshold
+        kept = ops.where(keep, label_weight, ops.zeros_like(label_weight))
+        return ops.flip(ops.cumsum(ops.flip(ops.scatter_add(zeros, index, kept), 0), axis=0), 0)
+
+    tp, fp = above(true_w), above(false_w)
     return {"true_positives": tp, "false_positives": fp,
             "true_negatives": ops.subtract(ops.sum(false_w, axis=0), fp),
-            "false_negatives": ops.subtract(ops.sum(true_all, axis=0), tp)}
-
-
-def _reverse_cumsum(x):
-    return ops.flip(ops.cumsum(ops.flip(x, 0), axis=0), 0)
+            "false_negatives": ops.subtract(ops.sum(true_w, axis=0), tp)}
 
 
 def _compared(y_true, y_pred, weight, thresholds, multi_label):

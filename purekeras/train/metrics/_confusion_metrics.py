@@ -63,6 +63,8 @@ class Precision(_ThresholdMetric):
     0.6667
     """
 
+    direction = "up"
+
     thresholds: float | tuple[float, ...] | None = None
     top_k: int | None = None
     class_id: int | None = None
@@ -85,6 +87,8 @@ class Recall(_ThresholdMetric):
     >>> round(float(m.result(s)), 4)
     0.6667
     """
+
+    direction = "up"
 
     thresholds: float | tuple[float, ...] | None = None
     top_k: int | None = None

@@ -21,6 +21,8 @@ class MeanSquaredError(MeanMetricWrapper):
     0.25
     """
 
+    direction = "down"
+
     def values(self, y_true, y_pred):
         return losses.MeanSquaredError(dtype=self.dtype).per_example(y_true, y_pred)
 
@@ -37,6 +39,8 @@ class MeanAbsoluteError(MeanMetricWrapper):
     0.25
     """
 
+    direction = "down"
+
     def values(self, y_true, y_pred):
         return losses.MeanAbsoluteError(dtype=self.dtype).per_example(y_true, y_pred)
 
@@ -52,6 +56,8 @@ class RootMeanSquaredError(Mean):
     >>> float(m.result(s))
     0.5
     """
+
+    direction = "down"
 
     def update(self, state, y_true, y_pred, sample_weight=None):
         y_pred = as_array_like(y_pred, state["total"])
