@@ -92,7 +92,7 @@ def test_early_stopping_baseline_min_delta_and_start_epoch():
     stop = callbacks.EarlyStopping(monitor="score", mode="max", patience=2)
     history = _model().fit(x, y, batch_size=8, epochs=5, verbose=0, callbacks=[_scripted("score", scores), stop])
     assert history.epoch == [0, 1, 2, 3]
-    stop = callbacks.EarlyStopping(monitor="score", min_delta=0.5, patience=1, start_from_epoch=2)
+    stop = callbacks.EarlyStopping(monitor="score", patience=1)
     with pytest.raises(ValueError, match="mode='max' or mode='min'"):
         _model().fit(x, y, epochs=1, verbose=0, callbacks=[_scripted("score", [1.0]), stop])
     stop = callbacks.EarlyStopping(monitor="val_loss", min_delta=0.5, patience=1, start_from_epoch=2)

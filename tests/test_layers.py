@@ -74,11 +74,16 @@ def test_jit_equals_eager(case, backend):
     np.testing.assert_allclose(_numpy(compiled(params, state, x)), _numpy(eager), rtol=1e-5, atol=1e-6)
 
 
+def _shapes(tree):
+    """``{var: shape}``, nested ``{child: {var: shape}}`` for composite layers."""
+    return {k: _shapes(v) if isinstance(v, dict) else tuple(v.shape) for k, v in tree.items()}
+
+
 @pytest.mark.parametrize("case", LAYER_CASES, ids=IDS)
 def test_params_structure(case, backend):
     params, state = _init(case, backend)
-    assert {k: tuple(v.shape) for k, v in params.items()} == case.expected_params
-    assert {k: tuple(v.shape) for k, v in state.items()} == case.expected_state
+    assert _shapes(params) == case.expected_params
+    assert _shapes(state) == case.expected_state
 
 
 @pytest.mark.parametrize("dtype", ["float16", "bfloat16"])

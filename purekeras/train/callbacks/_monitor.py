@@ -55,9 +55,10 @@ class MonitorCallback(Callback):
         return self._lower_is_better
 
     def _is_improvement(self, value: float, reference: float | None) -> bool:
+        lower_is_better = self._resolve_mode()
         if reference is None:
             return True
-        if self._resolve_mode():
+        if lower_is_better:
             return value + self.min_delta < reference
         return value - self.min_delta > reference
 
