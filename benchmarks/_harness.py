@@ -1,14 +1,14 @@
 """Timing utilities shared by the benchmark scripts.
 
-Rules every script follows: the first call (trace + compile + one step) is timed
-on its own; then a warm-up window; then several timed windows, each ending with
+Rules every script follows: compilation (trace + lower + XLA compile, ahead of
+time) is timed on its own; then the first call and a warm-up window; then several timed windows, each ending with
 ``block_until_ready`` (never inside a window). Steady-state figures are the
 MEDIAN over windows. Candidates that are compared are timed in interleaved
 windows (A, B, A, B, ...) so that load from other processes on this shared
 machine hits them alike; ratios are taken between medians.
 
 >>> runner = StepRunner("double", lambda s, b: (s * 2 % 7, None), 1, [None])
->>> first = runner.first_call()
+>>> compile_s = runner.compile_time()
 >>> times = interleaved([runner], windows=3, target_s=0.0)
 >>> len(times["double"]), runner.steps_done
 (3, 5)
@@ -78,6 +78,20 @@ class StepRunner:
     def first_call(self) -> float:
         """Seconds for the first call: tracing, compilation and one execution."""
         return self.window(1)
+
+    def compile_time(self) -> float:
+        """Seconds to trace, lower and compile the step for these batches, then make
+        the first call (which finds it compiled). JAX's ahead-of-time ``lower(...).compile()``
+        keeps the execution out of the figure; a step without ``lower`` reports its
+        first call instead."""
+        lower = getattr(self.step, "lower", None)
+        if lower is None:
+            return self.first_call()
+        start = time.perf_counter()
+        lower(self.state, self.batches[0]).compile()
+        elapsed = time.perf_counter() - start
+        self.first_call()
+        return elapsed
 
 
 def calls_for(runner: StepRunner, target_s: float) -> tuple[int, float]:

@@ -67,7 +67,9 @@ def main() -> None:
     args = h.parse_args(__doc__.splitlines()[0])
     h.header("W3 achieved FLOP/s vs the float32 matmul ceiling")
     runners = [matmul_runner(*shape) for shape in MATMULS] + [w3_runner()]
-    first = {r.name: r.first_call() for r in runners}
+    compile_s = runners[-1].compile_time()
+    for runner in runners[:-1]:
+        runner.first_call()
     # The matmuls and the step take turns window by window, so that the load from
     # other processes hits the ceiling and the step alike.
     times = h.interleaved(runners, windows=5 if args.quick else 11, target_s=0.6 if args.quick else 1.0)
@@ -80,7 +82,7 @@ def main() -> None:
         h.ms(step_s), f"{headline / 1e9:.1f}", f"{headline / step_s / 1e9:.1f}",
         f"{executed / step_s / 1e9:.1f}", f"{ceiling / 1e9:.1f}",
         f"**{headline / step_s / ceiling:.2f}**", f"{executed / step_s / ceiling:.2f}",
-        h.goal(headline / step_s / ceiling >= GOAL), f"{first['W3'] - step_s:.2f}",
+        h.goal(headline / step_s / ceiling >= GOAL), f"{compile_s:.2f}",
     ]]
     print(h.markdown_table(
         ["W3 step ms", "GFLOP/step (3×fwd)", "GFLOP/s (3×fwd)", "GFLOP/s (executed)",

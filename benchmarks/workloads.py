@@ -10,6 +10,9 @@ synthetic, from a fixed NumPy seed.
   MaxPooling2D(2) → Flatten → Dense(128,relu) → Dense(10), batch 128, Adam.
 - **W3** MLP 1024→2048→2048→2048→10 (relu), batch 1024, Adam.
 
+``PROBES`` holds ``P0``, a one-layer network whose step is nearly all host work:
+``bench_fit.py`` uses it to show each training loop's per-step overhead.
+
 >>> w = WORKLOADS["W1"]
 >>> w.input_shape, w.batch_size, w.dense_sizes()
 ((64,), 128, [(64, 256), (256, 256), (256, 10)])
@@ -207,3 +210,18 @@ WORKLOADS: dict[str, Workload] = {
                    (("dense", 2048, "relu"), ("dense", 2048, "relu"), ("dense", 2048, "relu"),
                     ("dense", 10, None))),
 }
+
+# Not a workload of the issue: a network so small that a step is almost all host
+# work (dispatch, data slicing, callbacks), to show each loop's per-step overhead.
+PROBES: dict[str, Workload] = {
+    "P0": Workload("P0", "overhead probe: Dense 8-10, batch 128", (8,), 128, (("dense", 10, None),)),
+}
+
+
+def get(name: str) -> Workload:
+    """A workload or probe by name.
+
+    >>> get("P0").dense_sizes()
+    [(8, 10)]
+    """
+    return WORKLOADS[name] if name in WORKLOADS else PROBES[name]

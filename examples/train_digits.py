@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-import numpy as np
 
 import purekeras as pk
 from purekeras import nn

@@ -105,6 +105,12 @@ def _bound(like, value, dtype):
     return b.cast(value, dtype) if b.is_array(value) else b.asarray(value, dtype)
 
 
+def _compiled(key, impl, static_argnums: tuple[int, ...]):
+    """``impl`` compiled as one program per static configuration on the key's backend
+    (where eager ops would otherwise compile one by one), or ``impl`` itself."""
+    return dispatch(key).compile_eager(impl, static_argnums)
+
+
 def uniform(key, shape: Sequence[int] = (), dtype: str = "float32", minval=0.0, maxval=1.0):
     """Uniform floats in ``[minval, maxval)``.
 
@@ -118,12 +124,12 @@ def uniform(key, shape: Sequence[int] = (), dtype: str = "float32", minval=0.0, 
     True
     """
     _check_float(dtype, "uniform")
+    return _compiled(key, _uniform, (1, 2))(key, tuple(shape), dtype, minval, maxval)
+
+
+def _uniform(key, shape, dtype, minval, maxval):
     unit = _unit(bits(key, shape), _MANTISSA_BITS[dtype])
-    scalars = isinstance(minval, (int, float)) and isinstance(maxval, (int, float))
-    span = maxval - minval if scalars else ops.subtract(maxval, minval)
-    out = ops.cast(ops.add(ops.multiply(unit, span), minval), dtype)
-    if scalars and (minval, maxval) == (0.0, 1.0):
-        return out  # k / 2**m < 1 exactly, in every dtype
+    out = ops.cast(ops.add(ops.multiply(unit, ops.subtract(maxval, minval)), minval), dtype)
     below_max = ops.nextafter(_bound(out, maxval, dtype), _bound(out, minval, dtype))
     return ops.minimum(out, below_max)
 
@@ -138,6 +144,10 @@ def normal(key, shape: Sequence[int] = (), dtype: str = "float32", mean=0.0, std
     True
     """
     _check_float(dtype, "normal")
+    return _compiled(key, _normal, (1, 2))(key, tuple(shape), dtype, mean, stddev)
+
+
+def _normal(key, shape, dtype, mean, stddev):
     z = _standard_normal(bits(key, shape))
     return ops.cast(ops.add(ops.multiply(z, stddev), mean), dtype)
 
@@ -159,6 +169,11 @@ def truncated_normal(key, shape: Sequence[int] = (), dtype: str = "float32", mea
     True
     """
     _check_float(dtype, "truncated_normal")
+    impl = _compiled(key, _truncated_normal, (1, 2, 5, 6))
+    return impl(key, tuple(shape), dtype, mean, stddev, float(lower), float(upper))
+
+
+def _truncated_normal(key, shape, dtype, mean, stddev, lower, upper):
     a = math.erf(lower / math.sqrt(2.0))
     b = math.erf(upper / math.sqrt(2.0))
     # Map (-1, 1) onto (a, b) so erfinv never sees the endpoints.
@@ -174,8 +189,7 @@ def bernoulli(key, p=0.5, shape: Sequence[int] | None = None):
     >>> random.bernoulli(random.key(0, backend="jax"), 0.3, (4,)).dtype
     dtype('bool')
     """
-    if shape is None:
-        shape = ops.shape(p)
+    shape = ops.shape(p) if shape is None else tuple(shape)
     return ops.less(uniform(key, shape), p)
 
 
@@ -192,6 +206,10 @@ def categorical(key, logits, num_samples: int = 1):
     if ops.ndim(logits) != 2:
         raise ValueError(f"random.categorical expects logits of shape (batch, classes), "
                          f"got shape {ops.shape(logits)}.")
+    return _compiled(key, _categorical, (2,))(key, logits, int(num_samples))
+
+
+def _categorical(key, logits, num_samples):
     batch, classes = ops.shape(logits)
     tiny = 1.1754944e-38  # the smallest normal float32: log(u) stays finite
     u = uniform(key, (batch, num_samples, classes), minval=tiny, maxval=1.0)
@@ -206,6 +224,10 @@ def permutation(key, n: int):
     >>> sorted(random.permutation(random.key(0, backend="jax"), 5).tolist())
     [0, 1, 2, 3, 4]
     """
+    return _compiled(key, _permutation, (1,))(key, int(n))
+
+
+def _permutation(key, n):
     return ops.argsort(bits(key, (n,)), axis=-1)
 
 

@@ -197,6 +197,8 @@ def test_fit_on_iterables_and_generators(backend):
 
 def test_builds_from_first_data_when_no_input_shape(backend):
     x, y = _data(16)
+    m = pk.Model(_mlp(), backend=backend)
+    assert m.predict(x, verbose=0).shape == (16, 3) and m.built  # predict needs no compile
     m = pk.Model(_mlp(), backend=backend).compile(optimizer="adam", loss=SCCE(from_logits=True))
     assert not m.built
     m.fit(x, y, batch_size=8, verbose=0)

@@ -6,6 +6,8 @@
 """
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -51,6 +53,12 @@ _REDUCE = {
         "logsumexp": jax.scipy.special.logsumexp,
     }.items()
 }
+
+
+@functools.lru_cache(maxsize=None)
+def _cached_jit(fn, static_argnums):
+    """One ``jax.jit`` wrapper per function, so its compile cache is reused."""
+    return jax.jit(fn, static_argnums=static_argnums)
 
 
 def _dtype(name):
@@ -256,6 +264,9 @@ class JaxBackend:
 
     def jit(self, fn, donate_argnums, static_argnums):
         return jax.jit(fn, donate_argnums=donate_argnums, static_argnums=static_argnums)
+
+    def compile_eager(self, fn, static_argnums):
+        return _cached_jit(fn, tuple(static_argnums))
 
     # Random bits.
     def _wrap(self, key):

@@ -60,7 +60,16 @@ def _lookup(tree: dict, path: Sequence[str]):
 
 
 def get_weights(model: Any, params: dict, state: dict, *, order: list | None = None) -> list[np.ndarray]:
-    """NumPy copies of every weight, in Keras's order (or ``order`` from ``weight_paths``)."""
+    """NumPy copies of every weight, in Keras's order (or ``order`` from ``weight_paths``).
+
+    >>> import numpy as np
+    >>> params = {"dense": {"kernel": np.ones((2, 1)), "bias": np.zeros(1)}}
+    >>> [w.shape for w in get_weights(None, params, {})]
+    [(2, 1), (1,)]
+    >>> new_params, _ = set_weights(None, params, {}, [np.full((2, 1), 3.0), np.ones(1)])
+    >>> new_params["dense"]["kernel"].tolist()
+    [[3.0], [3.0]]
+    """
     from .. import ops
 
     trees = {"params": params, "state": state}
@@ -91,8 +100,11 @@ def set_weights(model: Any, params: dict, state: dict, weights: Sequence, *,
                 f"set_weights: weight {len(new_values)} ({SEPARATOR.join(path)!r}) has shape {shape}, "
                 f"expected {tuple(ops.shape(old))}.")
         array = np.asarray(ops.convert_to_numpy(value) if not isinstance(value, np.ndarray) else value)
-        new_values[(which, SEPARATOR.join(path))] = ops.asarray(
-            array, ops.dtype(old), backend=ops.backend_name(old))
+        key = (which, SEPARATOR.join(path))
+        if isinstance(old, np.ndarray):  # NumPy trees stay NumPy
+            new_values[key] = array.astype(old.dtype)
+        else:
+            new_values[key] = ops.asarray(array, ops.dtype(old), backend=ops.backend_name(old))
 
     def rebuild(which, tree):
         return map_with_paths(lambda path, leaf: new_values.get((which, path), leaf), tree)

@@ -119,16 +119,31 @@ class ArrayAdapter(DataAdapter):
         if self.shuffle:
             order = np.random.default_rng([self.seed, epoch]).permutation(self.num_examples)
             data = _tree_map(lambda a: a[order], data)  # one copy per epoch; batches are views
+        take = _slicer(data)  # per-step slicing without a pytree walk
         size, full = self.batch_size, self.num_examples // self.batch_size
-        for i in range(full):
-            x, y, sw = _tree_map(lambda a: a[i * size:(i + 1) * size], data)
-            yield x, y, sw, self._full_mask
+        mask = self._full_mask
+        for start in range(0, full * size, size):
+            x, y, sw = take(start, start + size)
+            yield x, y, sw, mask
         rest = self.num_examples - full * size
         if rest:
             x, y, sw = _tree_map(lambda a: _pad(a[full * size:], size), data)
             mask = np.zeros((size,), np.float32)
             mask[:rest] = 1.0
             yield x, y, sw, mask
+
+
+def _slicer(tree):
+    """``take(lo, hi)``: ``tree`` with every array sliced to rows ``lo:hi``, built once."""
+    if tree is None:
+        return lambda lo, hi: None
+    if isinstance(tree, dict):
+        parts = {k: _slicer(v) for k, v in tree.items()}
+        return lambda lo, hi: {k: take(lo, hi) for k, take in parts.items()}
+    if isinstance(tree, (list, tuple)):
+        parts = [_slicer(v) for v in tree]
+        return lambda lo, hi: type(tree)([take(lo, hi) for take in parts])
+    return lambda lo, hi: tree[lo:hi]
 
 
 def _num_examples(x, y, sample_weight) -> int:
@@ -215,7 +230,11 @@ def _is_array_like(x) -> bool:
 
 def adapt(x, y=None, sample_weight=None, *, batch_size: int | None = None, shuffle: bool = False,
           class_weight: dict | None = None, seed: int = 0) -> DataAdapter:
-    """The adapter for ``x``: arrays (or a list/dict of arrays) or an iterable of batches."""
+    """The adapter for ``x``: arrays (or a list/dict of arrays) or an iterable of batches.
+
+    >>> type(adapt([(np.zeros((2, 1)), np.zeros(2))])).__name__
+    'IterableAdapter'
+    """
     if isinstance(x, DataAdapter):
         return x
     if _is_array_like(x):
@@ -236,7 +255,12 @@ def adapt(x, y=None, sample_weight=None, *, batch_size: int | None = None, shuff
 
 
 def split_validation(x, y, sample_weight, fraction: float):
-    """Keras's ``validation_split``: the last ``fraction`` of the examples, before shuffling."""
+    """Keras's ``validation_split``: the last ``fraction`` of the examples, before shuffling.
+
+    >>> (x, y, _), (vx, vy, _) = split_validation(np.zeros((10, 1)), np.arange(10), None, 0.2)
+    >>> vy.tolist()
+    [8, 9]
+    """
     if not 0.0 < fraction < 1.0:
         raise ValueError(f"validation_split must be in (0, 1), got {fraction!r}.")
     if not _is_array_like(x):
@@ -254,7 +278,11 @@ def split_validation(x, y, sample_weight, fraction: float):
 
 
 def unpack_validation_data(validation_data):
-    """``(x, y, sample_weight)`` from Keras's ``validation_data`` tuple, or the iterable itself."""
+    """``(x, y, sample_weight)`` from Keras's ``validation_data`` tuple, or the iterable itself.
+
+    >>> unpack_validation_data((np.zeros(2), np.ones(2)))[2] is None
+    True
+    """
     if isinstance(validation_data, tuple):
         if len(validation_data) not in (2, 3):
             raise ValueError(
@@ -326,5 +354,10 @@ class EpochIterator:
 
 
 def stack_batches(batches: list) -> Batch:
-    """``K`` batches stacked on a new leading axis, for ``train.make_multi_step``."""
+    """``K`` batches stacked on a new leading axis, for ``train.make_multi_step``.
+
+    >>> batch = (np.zeros((4, 3)), np.zeros(4), None, np.ones(4))
+    >>> stack_batches([batch, batch])[0].shape
+    (2, 4, 3)
+    """
     return optree.tree_map(lambda *leaves: np.stack(leaves), *batches, none_is_leaf=False)

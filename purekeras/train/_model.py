@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from typing import Any, Sequence
+from typing import Sequence
 
 import numpy as np
 import optree
@@ -52,6 +52,13 @@ def _input_spec(input_shape, input_spec):
     return InputSpec((None, *input_shape))
 
 
+def _loss_name(loss) -> str | None:
+    """The name ``metrics.get`` uses to pick an accuracy: the string, class or function name."""
+    if loss is None or isinstance(loss, str):
+        return loss
+    return snake_case(getattr(loss, "__name__", None) or type(loss).__name__)
+
+
 def _verbosity(verbose) -> int:
     if verbose == "auto":
         return 1
@@ -69,6 +76,12 @@ class Model:
     know their inputs; otherwise the weights are built from the first data seen.
     ``seed`` makes initialisation, dropout and shuffling reproducible: the weights
     equal ``train.init_state(model, opt, random.key(seed), spec).params``.
+
+    >>> import purekeras as pk
+    >>> from purekeras import nn
+    >>> m = pk.Model(nn.Sequential([nn.Dense(2)]), input_shape=(3,), backend="jax")
+    >>> [w.shape for w in m.get_weights()], m.built
+    ([(3, 2), (2,)], True)
     """
 
     def __init__(self, model, *, input_shape=None, input_spec=None, backend: str | None = None,
@@ -215,7 +228,7 @@ class Model:
             raise ValueError(f"steps_per_execution must be a positive int, got {steps_per_execution!r}.")
         self.optimizer = optim.get(optimizer)
         self.loss = None if loss is None else losses_lib.get(loss)
-        self._loss_name = loss if isinstance(loss, str) else (snake_case(type(self.loss).__name__) if loss else None)
+        self._loss_name = _loss_name(loss)
         self._metric_ids = tuple(metrics or ())
         self.metrics = tuple(metrics_lib.get(m, loss_name=self._loss_name) for m in self._metric_ids)
         self._metrics_settled = False

@@ -29,13 +29,21 @@ HOOKS = (
 
 
 def logs_to_floats(logs: dict | None) -> dict:
-    """``logs`` with each scalar array converted to a Python float (waits for the device)."""
+    """``logs`` with each scalar array converted to a Python float (waits for the device).
+
+    >>> logs_to_floats({"loss": np.float32(0.5)})
+    {'loss': 0.5}
+    """
     return {k: float(np.asarray(v)) if not isinstance(v, (float, int, str)) else v
             for k, v in (logs or {}).items()}
 
 
 def format_logs(logs: dict) -> str:
-    """``"loss: 0.1234 - accuracy: 0.9000"``, as Keras prints them."""
+    """``"loss: 0.1234 - accuracy: 0.9000"``, as Keras prints them.
+
+    >>> format_logs({"loss": 0.12345, "lr": 1e-4})
+    'loss: 0.1235 - lr: 1.0000e-04'
+    """
     parts = []
     for key, value in logs.items():
         if isinstance(value, str):
@@ -127,7 +135,14 @@ class CallbackList:
     """Calls each hook on every callback, in order. ``fit`` adds a ``History`` and
     (when verbose) a ``ProgbarLogger`` after the user's callbacks, as Keras does.
     Batch hooks go only to callbacks that override them, so an idle callback costs
-    nothing per step."""
+    nothing per step.
+
+    >>> from purekeras import callbacks
+    >>> cbs = callbacks.CallbackList([], add_history=True, epochs=1, steps=2, verbose=0)
+    >>> cbs.on_train_begin(); cbs.on_epoch_end(0, {"loss": 1.0})
+    >>> cbs.history.history
+    {'loss': [1.0]}
+    """
 
     def __init__(self, callbacks: Sequence[Callback] | None = None, *, add_history: bool = False,
                  add_progbar: bool = False, model=None, **params):

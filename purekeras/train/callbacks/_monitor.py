@@ -10,7 +10,11 @@ _LOWER_IS_BETTER = ("loss", "error", "crossentropy", "hinge", "divergence", "poi
 
 
 def metric_direction(model, name: str) -> str | None:
-    """``"up"``, ``"down"`` or ``None`` for the logged metric ``name`` (``val_`` removed)."""
+    """``"up"``, ``"down"`` or ``None`` for the logged metric ``name`` (``val_`` removed).
+
+    >>> metric_direction(None, "val_accuracy"), metric_direction(None, "loss"), metric_direction(None, "score")
+    ('up', 'down', None)
+    """
     name = name.removeprefix("val_")
     if name == "loss":
         return "down"
@@ -29,7 +33,13 @@ class MonitorCallback(Callback):
 
     ``mode``: ``"min"``, ``"max"`` or ``"auto"`` (from the metric: the loss and
     errors go down, accuracies up). A value improves on ``best`` when it beats it
-    by more than ``min_delta``."""
+    by more than ``min_delta``.
+
+    >>> from purekeras import callbacks
+    >>> watch = callbacks.MonitorCallback(monitor="val_loss", min_delta=0.1)
+    >>> watch._is_improvement(0.85, 1.0), watch._is_improvement(0.95, 1.0)
+    (True, False)
+    """
 
     def __init__(self, monitor: str = "val_loss", mode: str = "auto", baseline: float | None = None,
                  min_delta: float = 0.0):
