@@ -1,8 +1,9 @@
 """Timing utilities shared by the benchmark scripts.
 
 Rules every script follows: compilation (trace + lower + XLA compile, ahead of
-time) is timed on its own; then the first call and a warm-up window; then several timed windows, each ending with
-``block_until_ready`` (never inside a window). Steady-state figures are the
+time) is timed on its own; then the first call and a warm-up window; then
+several timed windows, each ending with ``block_until_ready`` (never inside a
+window). Steady-state figures are the
 MEDIAN over windows. Candidates that are compared are timed in interleaved
 windows (A, B, A, B, ...) so that load from other processes on this shared
 machine hits them alike; ratios are taken between medians.

@@ -229,7 +229,8 @@ def main() -> None:
                      f"**{vs_hand:.2f}** ({h.goal(vs_hand >= GOAL_VS_HAND)})"]
         else:
             cells = [why, "", ""]
-        rows.append([f"{name} ({STEPS_PER_EPOCH[name]} steps/epoch)", cells[0], f"{rate['keras']:.0f}", f"{rate['hand']:.0f}", *cells[1:],
+        rows.append([f"{name} ({STEPS_PER_EPOCH[name]} steps/epoch)", cells[0], f"{rate['keras']:.0f}",
+                     f"{rate['hand']:.0f}", *cells[1:],
                      f"{rate['hand'] / rate['keras']:.2f}",
                      " / ".join(f"{h.spread(times[k]):.2f}" for k in times)])
         print(f"  {name}: done", flush=True)

@@ -1,12 +1,14 @@
 """Cross-cutting op tests: every case of the op registry x every installed backend.
 
 NumPy reference, jit == eager, float16/bfloat16 runs, gradients of key ops
-against finite differences of the float64 NumPy reference. Semantic tests for
-the function transformations and dispatch live in ``test_ops_transforms.py``.
+against finite differences of the float64 NumPy reference; then semantic tests
+for the function transformations (cond, scan, fori_loop, grad, vmap) and for
+dispatch (which backend an op's result lives on).
 """
 from __future__ import annotations
 
 import functools
+
 import numpy as np
 import optree
 import pytest
