@@ -195,7 +195,7 @@ class KerasFit:
 def main() -> None:
     def extra(parser):
         parser.add_argument("--keras-worker", metavar="WORKLOAD", help="(internal) Keras subprocess mode")
-        parser.add_argument("--workloads", default="W1,W2,P0")
+        parser.add_argument("--workloads", help="comma-separated; default W1,W2,P0 (W1,P0 with --quick)")
 
     args = h.parse_args(__doc__.splitlines()[0], extra)
     if args.keras_worker:
@@ -206,7 +206,7 @@ def main() -> None:
              "fit calls each, taking turns; steps/s from the median epoch)")
     ok, why = fit_available()
     rows, keras_version = [], "?"
-    for name in args.workloads.split(","):
+    for name in (args.workloads or ("W1,P0" if args.quick else "W1,W2,P0")).split(","):
         workload = wl.get(name)
         usable, reason = wl.available(workload)
         if not usable:

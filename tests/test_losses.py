@@ -216,7 +216,7 @@ def test_clear_errors(backend):
         losses.SparseCategoricalCrossentropy()(arr(5, dtype="int32"), arr(6, 4))
     with pytest.raises(ValueError, match=r"CategoricalCrossentropy: y_pred must have shape \(batch_size"):
         losses.CategoricalCrossentropy()(arr(6), arr(6))
-    with pytest.raises(ValueError, match=r"sample_weight of shape \(4,\) does not match.*\(6,\)"):
+    with pytest.raises(ValueError, match=r"sample_weight of shape \(4,\) does not broadcast.*\(6,\)"):
         losses.MeanSquaredError()(arr(6, 1), arr(6, 1), arr(4))
     with pytest.raises(ValueError, match="reduction must be one of"):
         losses.MeanSquaredError(reduction="average")

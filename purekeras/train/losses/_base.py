@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from ... import ops
-from ._shapes import as_array_like, broadcast_weight
+from ._shapes import as_array_like, broadcast_weight, check_weight_shape
 
 REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
 
@@ -102,12 +102,12 @@ class Loss:
         if mask is not None:
             mask = ops.cast(as_array_like(mask, values), dtype)
             mask = broadcast_weight(mask, values)
-            _check_broadcast(type(self).__name__, "mask", mask, values)
+            check_weight_shape(type(self).__name__, "mask", mask, values)
             mask = ops.broadcast_to(mask, ops.shape(values))
         weight = None
         if sample_weight is not None:
             weight = broadcast_weight(ops.cast(as_array_like(sample_weight, values), dtype), values)
-            _check_broadcast(type(self).__name__, "sample_weight", weight, values)
+            check_weight_shape(type(self).__name__, "sample_weight", weight, values)
             weight = ops.broadcast_to(weight, ops.shape(values))
         if mask is not None:
             weight = mask if weight is None else ops.multiply(weight, mask)
@@ -125,18 +125,3 @@ class Loss:
             size = ops.size(values)  # static
             return ops.divide(total, float(size)) if size else ops.zeros_like(total)
         return ops.divide_no_nan(total, ops.sum(mask))
-
-
-def _check_broadcast(owner: str, what: str, weight, values) -> None:
-    import numpy as np
-
-    try:
-        shape = np.broadcast_shapes(ops.shape(weight), ops.shape(values))
-    except ValueError:
-        shape = None
-    if shape != ops.shape(values):
-        raise ValueError(
-            f"{owner}: {what} of shape {ops.shape(weight)} does not match the per-example loss "
-            f"values of shape {ops.shape(values)}; pass one {what} value per example, "
-            "shape (batch_size,)."
-        )

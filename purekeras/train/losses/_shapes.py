@@ -8,6 +8,8 @@
 """
 from __future__ import annotations
 
+import numpy as np
+
 from ... import ops
 
 EPSILON = 1e-7  # Keras's backend.epsilon()
@@ -87,3 +89,17 @@ def broadcast_weight(weight, values):
     while ops.ndim(weight) < ops.ndim(values):
         weight = ops.expand_dims(weight, -1)
     return weight
+
+
+def check_weight_shape(owner: str, what: str, weight, values) -> None:
+    """Raise a clear error unless ``weight`` broadcasts to exactly ``values``'s shape."""
+    try:
+        shape = np.broadcast_shapes(ops.shape(weight), ops.shape(values))
+    except ValueError:
+        shape = None
+    if shape != ops.shape(values):
+        raise ValueError(
+            f"{owner}: {what} of shape {ops.shape(weight)} does not broadcast to the per-example "
+            f"values of shape {ops.shape(values)}; pass one {what} value per example, "
+            "shape (batch_size,)."
+        )

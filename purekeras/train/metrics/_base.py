@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from ... import ops
-from ..losses._shapes import as_array_like, squeeze_or_expand_to_same_rank
+from ..losses._shapes import as_array_like, check_weight_shape, squeeze_or_expand_to_same_rank
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -66,7 +66,7 @@ def samplewise(values, sample_weight, reduce, dtype: str, owner: str = "Metric")
         w_ndim, v_ndim = ops.ndim(sample_weight), ops.ndim(values)
         if v_ndim > w_ndim:
             values = reduce(values, axis=tuple(range(w_ndim, v_ndim)))
-        _check_weight(owner, sample_weight, values)
+        check_weight_shape(owner, "sample_weight", sample_weight, values)
         sample_weight = ops.broadcast_to(sample_weight, ops.shape(values))
         values = ops.multiply(values, sample_weight)
         if w_ndim > 1:
@@ -87,20 +87,6 @@ def accumulate_mean(state, values, sample_weight, dtype, owner: str = "Mean"):
         count = float(ops.shape(values)[0]) if ops.ndim(values) >= 1 else 1.0
     return {"total": ops.add(state["total"], ops.sum(values)), "count": ops.add(state["count"], count)}
 
-
-def _check_weight(owner: str, weight, values) -> None:
-    import numpy as np
-
-    try:
-        shape = np.broadcast_shapes(ops.shape(weight), ops.shape(values))
-    except ValueError:
-        shape = None
-    if shape != ops.shape(values):
-        raise ValueError(
-            f"{owner}: sample_weight of shape {ops.shape(weight)} does not broadcast to the "
-            f"per-example values of shape {ops.shape(values)}; pass one weight per example, "
-            "shape (batch_size,)."
-        )
 
 
 @dataclass(frozen=True)
