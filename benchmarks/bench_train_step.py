@@ -15,6 +15,8 @@ Run: ``.venv/bin/python benchmarks/bench_train_step.py [--quick]``.
 """
 from __future__ import annotations
 
+import sys
+
 import _harness as h
 import workloads as wl
 
@@ -122,7 +124,7 @@ def train_step_table(quick: bool) -> str:
             " / ".join(f"{compile_s[k]:.2f}" for k in ("purekeras", "native", "optax")),
             " / ".join(f"{h.spread(times[k]):.2f}" for k in ("purekeras", "native", "optax")),
         ])
-        print(f"  {name}: done", flush=True)
+        print(f"  {name}: done", file=sys.stderr, flush=True)
     return h.markdown_table(
         ["workload", "purekeras ms", "native ms", "optax ms", "ratio pk/native", f"goal <= {GOAL_RATIO}",
          "A/A native/native (noise)", "ratio pk/optax", "compile s (pk / native / optax)",
@@ -162,7 +164,7 @@ def multi_step_table(quick: bool) -> str:
             h.ratio(min(med["unrolled"], med["scan"]), med["K=1"]),
             " / ".join(f"{compile_s[k]:.2f}" for k in ("K=1", "unrolled", "scan")),
         ])
-        print(f"  {name}: done", flush=True)
+        print(f"  {name}: done", file=sys.stderr, flush=True)
     return h.markdown_table(
         ["workload", "K=1 ms/step", f"K={MULTI_K} unrolled ms/step", f"K={MULTI_K} scan ms/step",
          "scan/unrolled", "faster", "best K=8 / K=1", "compile s (K=1 / unrolled / scan)"], rows)

@@ -11,6 +11,15 @@ from . import metrics as metrics_lib
 
 
 class TrainState(NamedTuple):
+    """Everything a training run changes, as one pytree the caller owns.
+
+    It can be a ``jax.jit`` argument (donated), sharded, checkpointed, or moved
+    between backends leaf by leaf. Build it with ``train.init_state``.
+
+    >>> TrainState._fields
+    ('params', 'state', 'opt_state', 'metrics', 'rng', 'step')
+    """
+
     params: Any  # {layer_name: {var_name: array}}
     state: Any  # layer state (batch-norm statistics, ...), same nesting
     opt_state: Any  # optim.OptState
@@ -49,6 +58,13 @@ def init_state(model, optimizer, key, input_spec: InputSpec | Any = None, *, met
 
 
 def reset_metrics(ts: TrainState, metrics: Sequence) -> TrainState:
+    """``ts`` with fresh states for the loss tracker and ``metrics`` (e.g. at each epoch).
+
+    >>> from purekeras import nn, optim, random, train
+    >>> ts = train.init_state(nn.Dense(2), optim.SGD(), random.key(0, backend="jax"), nn.InputSpec((None, 3)))
+    >>> len(train.reset_metrics(ts, []).metrics)
+    1
+    """
     backend = ops.backend_name(ts.rng)
     return ts._replace(metrics=init_metric_states(metrics, backend))
 
