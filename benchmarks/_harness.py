@@ -3,10 +3,10 @@
 Rules every script follows: compilation (trace + lower + XLA compile, ahead of
 time) is timed on its own; then the first call and a warm-up window; then
 several timed windows, each ending with ``block_until_ready`` (never inside a
-window). Steady-state figures are the
-MEDIAN over windows. Candidates that are compared are timed in interleaved
-windows (A, B, A, B, ...) so that load from other processes on this shared
-machine hits them alike; ratios are taken between medians.
+window). Steady-state figures are the MEDIAN over windows. Candidates that are
+compared are timed in interleaved windows (A, B, B, A, ...) so that load from
+other processes on this shared machine hits them alike; ratios are taken
+between medians (and, as a check, as the median of per-window ratios).
 
 >>> runner = StepRunner("double", lambda s, b: (s * 2 % 7, None), 1, [None])
 >>> compile_s = runner.compile_time()
@@ -136,6 +136,17 @@ def median(values: Sequence[float]) -> float:
     3.0
     """
     return statistics.median(values)
+
+
+def paired_ratio(a: Sequence[float], b: Sequence[float]) -> float:
+    """Median over windows of ``a[i] / b[i]``: with interleaved windows, each pair ran
+    back to back under about the same load, so this ratio is steadier than the ratio
+    of the medians when the load drifts.
+
+    >>> paired_ratio([2.0, 4.0, 9.0], [1.0, 2.0, 3.0])
+    2.0
+    """
+    return median([x / y for x, y in zip(a, b)])
 
 
 def spread(values: Sequence[float]) -> float:

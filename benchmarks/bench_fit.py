@@ -42,7 +42,7 @@ GOAL_VS_KERAS = 1.5
 GOAL_VS_HAND = 1.0
 # Steps per epoch, so that an epoch lasts a few tenths of a second (a short epoch
 # is at the mercy of one preemption on this shared machine).
-STEPS_PER_EPOCH = {"W1": 256, "W2": 32, "W3": 4, "P0": 1024}
+STEPS_PER_EPOCH = {"W1": 256, "W2": 32, "W3": 4, "P0": 2048}
 HERE = Path(__file__).resolve().parent
 
 
@@ -62,6 +62,7 @@ def dataset(workload: wl.Workload) -> tuple[np.ndarray, np.ndarray]:
 
 # -- purekeras fit ---------------------------------------------------------------------
 def fit_available() -> tuple[bool, str]:
+    """Whether ``pk.Model`` exists yet, and why not."""
     try:
         import purekeras as pk
 
@@ -223,7 +224,7 @@ def main() -> None:
     if args.keras_worker:
         keras_worker(args.keras_worker)
         return
-    epochs, trials = (3, 2) if args.quick else (4, 5)
+    epochs, trials = (3, 2) if args.quick else (4, 7)
     h.header(f"fit: pk.Model.fit vs Keras 3 fit (JAX) vs hand loop (epochs 2..{epochs} of {trials} "
              "fit calls each, taking turns; steps/s from the median epoch)")
     ok, why = fit_available()

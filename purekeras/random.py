@@ -18,6 +18,7 @@ from typing import Sequence
 import numpy as np
 
 from . import ops
+from .ops import _portable
 from .ops._dispatch import dispatch
 
 # Mantissa bits used per float dtype: every uniform value is k / 2**bits, exact in that dtype.
@@ -116,7 +117,8 @@ def uniform(key, shape: Sequence[int] = (), dtype: str = "float32", minval=0.0, 
 
     The high bits of each draw give ``k / 2**m`` in ``[0, 1)`` (``m`` = 23, or the
     mantissa width of float16 / bfloat16), exact and identical on every backend;
-    it is scaled in float32, cast, and kept below ``maxval`` after rounding.
+    it is scaled in float32 (product and sum rounded apart, never fused, so every
+    backend gives the same bits), cast, and kept below ``maxval`` after rounding.
 
     >>> from purekeras import random
     >>> u = random.uniform(random.key(0, backend="jax"), (1000,), "bfloat16", -1.0, 1.0)
@@ -129,7 +131,8 @@ def uniform(key, shape: Sequence[int] = (), dtype: str = "float32", minval=0.0, 
 
 def _uniform(key, shape, dtype, minval, maxval):
     unit = _unit(bits(key, shape), _MANTISSA_BITS[dtype])
-    out = ops.cast(ops.add(ops.multiply(unit, ops.subtract(maxval, minval)), minval), dtype)
+    span = ops.subtract(_bound(unit, maxval, "float32"), _bound(unit, minval, "float32"))
+    out = ops.cast(_portable.multiply_add(unit, span, minval), dtype)
     below_max = ops.nextafter(_bound(out, maxval, dtype), _bound(out, minval, dtype))
     return ops.minimum(out, below_max)
 
@@ -137,6 +140,7 @@ def _uniform(key, shape, dtype, minval, maxval):
 def normal(key, shape: Sequence[int] = (), dtype: str = "float32", mean=0.0, stddev=1.0):
     """Normal samples ``mean + stddev * z`` by the inverse CDF, ``z = sqrt(2) * erfinv(u)``
     for ``u`` uniform strictly inside ``(-1, 1)`` (so ``|z| < 5.3``: never infinite).
+    ``erfinv`` is ``ops._portable``'s, so every backend gives the same bits.
 
     >>> from purekeras import random
     >>> z = random.normal(random.key(0, backend="jax"), (10000,))
@@ -149,12 +153,12 @@ def normal(key, shape: Sequence[int] = (), dtype: str = "float32", mean=0.0, std
 
 def _normal(key, shape, dtype, mean, stddev):
     z = _standard_normal(bits(key, shape))
-    return ops.cast(ops.add(ops.multiply(z, stddev), mean), dtype)
+    return ops.cast(_portable.multiply_add(z, stddev, mean), dtype)
 
 
 def _standard_normal(raw):
     """Random ``uint32`` bits -> standard normal float32, ``sqrt(2) * erfinv(u)``."""
-    return ops.multiply(ops.erfinv(_open_symmetric_unit(raw)), math.sqrt(2.0))
+    return _portable.product(_portable.erfinv(_open_symmetric_unit(raw)), math.sqrt(2.0))
 
 
 def truncated_normal(key, shape: Sequence[int] = (), dtype: str = "float32", mean=0.0, stddev=1.0,
@@ -177,9 +181,9 @@ def _truncated_normal(key, shape, dtype, mean, stddev, lower, upper):
     a = math.erf(lower / math.sqrt(2.0))
     b = math.erf(upper / math.sqrt(2.0))
     # Map (-1, 1) onto (a, b) so erfinv never sees the endpoints.
-    u = ops.add(ops.multiply(_open_symmetric_unit(bits(key, shape)), (b - a) / 2.0), (a + b) / 2.0)
-    z = ops.clip(ops.multiply(ops.erfinv(u), math.sqrt(2.0)), lower, upper)
-    return ops.cast(ops.add(ops.multiply(z, stddev), mean), dtype)
+    u = _portable.multiply_add(_open_symmetric_unit(bits(key, shape)), (b - a) / 2.0, (a + b) / 2.0)
+    z = ops.clip(_portable.product(_portable.erfinv(u), math.sqrt(2.0)), lower, upper)
+    return ops.cast(_portable.multiply_add(z, stddev, mean), dtype)
 
 
 def bernoulli(key, p=0.5, shape: Sequence[int] | None = None):

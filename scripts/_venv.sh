@@ -6,4 +6,8 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
   .venv/bin/python -m pip install --quiet --upgrade pip
 fi
+# PyTorch: pinned to the CPU wheel (an unpinned install pulls a multi-GB CUDA build).
+case ",$1," in
+  *,test,*|*,torch,*) .venv/bin/python -m pip install --quiet --disable-pip-version-check torch==2.13.0 ;;
+esac
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[$1]"

@@ -76,6 +76,9 @@ def test_weights_equal_pure_init_state(backend):
     np.testing.assert_array_equal(m.get_weights()[0], np.asarray(ts.params["dense"]["kernel"]))
 
 
+# Tracing is a compiler's: pk.jit on torch runs eagerly for now (torch.compile is the
+# second half of the PyTorch issue), so there is no trace to count there.
+@pytest.mark.parametrize("backend", ["jax"])
 def test_no_retrace_across_batches_and_epochs(backend):
     traces: list = []
     x, y = _data(50)  # 50 = 3 * 16 + 2: a ragged last batch

@@ -1,0 +1,165 @@
+"""Dtypes, conversion to tensors, and dtype promotion for the PyTorch backend.
+
+Conversion follows JAX with 64-bit types off, so both backends build the same
+arrays from the same NumPy data: Python ``int`` -> int32, ``float`` -> float32,
+and NumPy float64 / int64 / uint64 / complex128 -> float32 / int32 / uint32 /
+complex64 (unless a dtype is asked for). Promotion uses ``ops._dtypes``' one
+table, with Python scalars weak: ``float16 tensor + 1.0`` stays float16.
+
+>>> import numpy as np
+>>> from purekeras.backends._torch import _convert
+>>> _convert.asarray(np.arange(3)).dtype, _convert.asarray(1.5).dtype
+(torch.int32, torch.float32)
+"""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import optree
+import torch
+
+from ...ops._dtypes import result_type
+
+DTYPES: dict[str, torch.dtype] = {
+    "bool": torch.bool, "int8": torch.int8, "int16": torch.int16, "int32": torch.int32,
+    "int64": torch.int64, "uint8": torch.uint8, "uint16": torch.uint16, "uint32": torch.uint32,
+    "uint64": torch.uint64, "float16": torch.float16, "bfloat16": torch.bfloat16,
+    "float32": torch.float32, "float64": torch.float64, "complex64": torch.complex64,
+    "complex128": torch.complex128,
+}
+NAMES: dict[torch.dtype, str] = {v: k for k, v in DTYPES.items()}
+# NumPy dtypes canonicalised as JAX does with 64-bit types disabled.
+_CANONICAL = {"float64": "float32", "int64": "int32", "uint64": "uint32", "complex128": "complex64"}
+_PYTHON_DEFAULT = {bool: "bool", int: "int32", float: "float32", complex: "complex64"}
+# Unsigned types wider than 8 bits have few CPU kernels in PyTorch; their
+# arithmetic runs in int64 and is wrapped back.
+WIDE_UNSIGNED = (torch.uint16, torch.uint32, torch.uint64)
+PYTHON_SCALARS = (bool, int, float, complex)
+
+
+def dtype_name(dtype) -> str:
+    """A NumPy-style dtype name from a name, a torch dtype or a NumPy dtype."""
+    if isinstance(dtype, str):
+        return dtype
+    if isinstance(dtype, torch.dtype):
+        return NAMES[dtype]
+    return np.dtype(dtype).name
+
+
+def torch_dtype(dtype) -> torch.dtype:
+    """The torch dtype for a NumPy-style name (or torch / NumPy dtype)."""
+    if isinstance(dtype, torch.dtype):
+        return dtype
+    name = dtype_name(dtype)
+    if name not in DTYPES:
+        raise TypeError(f"torch backend: unknown dtype {dtype!r}; expected one of {sorted(DTYPES)}.")
+    return DTYPES[name]
+
+
+def is_float(dtype: torch.dtype) -> bool:
+    return dtype.is_floating_point
+
+
+def is_inexact(dtype: torch.dtype) -> bool:
+    return dtype.is_floating_point or dtype.is_complex
+
+
+def _from_numpy(array: np.ndarray, dtype: torch.dtype | None) -> torch.Tensor:
+    name = array.dtype.name
+    if name == "bfloat16":  # ml_dtypes' bfloat16: same bits as torch's
+        bits = np.array(array.view(np.uint16), order="C", copy=True)
+        tensor = torch.from_numpy(bits).view(torch.bfloat16)
+        return tensor if dtype is None else tensor.to(dtype)
+    if array.dtype.kind not in "biufc":
+        raise TypeError(f"torch backend: cannot convert an array of dtype {array.dtype} to a tensor.")
+    if dtype is None:
+        target = np.dtype(_CANONICAL.get(name, name))
+    elif dtype in (torch.bfloat16,):
+        target = np.dtype("float32")
+    else:
+        target = np.dtype(NAMES[dtype])
+    # A C-ordered private copy: tensors never alias the caller's NumPy memory.
+    tensor = torch.from_numpy(np.array(array, dtype=target, order="C", copy=True))
+    return tensor if dtype is None or tensor.dtype == dtype else tensor.to(dtype)
+
+
+def _from_scalar(x, dtype: torch.dtype | None) -> torch.Tensor:
+    if dtype is None:
+        dtype = DTYPES[_PYTHON_DEFAULT[type(x)]]
+    elif isinstance(x, float) and not is_inexact(dtype) and dtype != torch.bool:
+        x = int(x)  # truncation toward zero, as a float -> int cast
+    return torch.tensor(x, dtype=dtype)
+
+
+def asarray(x, dtype=None) -> torch.Tensor:
+    """``x`` (tensor, NumPy array, list, Python scalar) as a tensor of ``dtype``.
+
+    >>> asarray([1, 2], "float32").tolist()
+    [1.0, 2.0]
+    """
+    target = None if dtype is None else torch_dtype(dtype)
+    if isinstance(x, torch.Tensor):
+        return x if target is None or x.dtype == target else x.to(target)
+    if type(x) in PYTHON_SCALARS:
+        return _from_scalar(x, target)
+    if isinstance(x, (list, tuple)) and any(isinstance(v, torch.Tensor) for v in x):
+        stacked = torch.stack([asarray(v) for v in x])
+        return stacked if target is None else stacked.to(target)
+    return _from_numpy(np.asarray(x), target)
+
+
+def to_numpy(x) -> np.ndarray:
+    """A NumPy copy of tensor ``x``; bfloat16 becomes ``ml_dtypes.bfloat16`` as in JAX."""
+    if not isinstance(x, torch.Tensor):
+        return np.asarray(x)
+    x = x.detach().cpu().resolve_conj().resolve_neg()
+    if x.dtype == torch.bfloat16:
+        try:
+            import ml_dtypes
+        except ImportError:  # without ml_dtypes NumPy has no bfloat16: widen exactly
+            return x.to(torch.float32).numpy()
+        return x.view(torch.int16).numpy().view(ml_dtypes.bfloat16)
+    return x.numpy()
+
+
+def lattice_kind(x):
+    """What ``result_type`` needs for ``x``: a dtype name (strong) or a Python type (weak)."""
+    if isinstance(x, torch.Tensor):
+        return NAMES[x.dtype]
+    if type(x) in PYTHON_SCALARS:
+        return type(x)
+    if isinstance(x, (np.ndarray, np.generic)):
+        name = x.dtype.name
+        return _CANONICAL.get(name, name)
+    name = np.asarray(x).dtype.name
+    return _CANONICAL.get(name, name)
+
+
+@functools.lru_cache(maxsize=None)
+def _promote_kinds(kinds: tuple) -> torch.dtype:
+    return DTYPES[result_type(*kinds)]
+
+
+def promote(*values) -> torch.dtype:
+    """The torch dtype an op on ``values`` returns (ONE table: ``ops._dtypes``).
+
+    >>> promote(torch.ones(1, dtype=torch.float16), 1.0)
+    torch.float16
+    """
+    return _promote_kinds(tuple(lattice_kind(v) for v in values))
+
+
+def to_dtype(x, dtype: torch.dtype) -> torch.Tensor:
+    """``x`` as a tensor of exactly ``dtype`` (Python scalars and NumPy included)."""
+    if isinstance(x, torch.Tensor):
+        return x if x.dtype == dtype else x.to(dtype)
+    return asarray(x, dtype)
+
+
+def tensor_leaves(tree):
+    """``tree`` with its NumPy leaves turned into tensors (other leaves untouched)."""
+    return optree.tree_map(
+        lambda v: asarray(v) if isinstance(v, (np.ndarray, np.generic)) else v, tree,
+        none_is_leaf=False,
+    )

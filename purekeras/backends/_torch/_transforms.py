@@ -1,0 +1,147 @@
+"""Control flow and function transformations on PyTorch, with JAX's signatures.
+
+- ``cond``: a Python branch on a concrete predicate, ``torch.cond`` while
+  ``torch.compile`` traces, and a select of both branches for a predicate
+  batched by ``torch.func.vmap`` (what JAX does for a vmapped ``lax.cond``).
+- ``scan`` / ``fori_loop``: Python loops (eager PyTorch has no loop primitive
+  to lower to); ``scan`` stacks the per-step outputs.
+- ``value_and_grad``: ``torch.func.grad_and_value``, reordered to JAX's
+  ``(value, grads)`` / ``((value, aux), grads)``; aux may hold non-tensors.
+- ``vmap``: ``torch.func.vmap``.
+- ``jit``: eager; NumPy leaves of the arguments become tensors.
+
+>>> import torch
+>>> from purekeras.backends._torch import _transforms
+>>> f = _transforms.value_and_grad(lambda w: (w * w).sum(), 0, False)
+>>> value, grad = f(torch.tensor([1.0, 2.0]))
+>>> float(value), grad.tolist()
+(5.0, [2.0, 4.0])
+"""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import optree
+import torch
+
+from ._convert import asarray, tensor_leaves
+
+
+def _leaves(tree):
+    return optree.tree_leaves(tree, none_is_leaf=False)
+
+
+def _select(pred, on_true, on_false):
+    return optree.tree_map(lambda a, b: torch.where(pred, a, b), on_true, on_false)
+
+
+def cond(pred, true_fn, false_fn, *operands):
+    if torch.compiler.is_compiling():
+        pred = pred if isinstance(pred, torch.Tensor) else torch.tensor(bool(pred))
+        return torch.cond(pred, true_fn, false_fn, tuple(operands))
+    try:
+        flag = bool(pred)
+    except RuntimeError:  # a predicate batched by vmap: both branches, then select
+        return _select(asarray(pred).to(torch.bool), true_fn(*operands), false_fn(*operands))
+    return true_fn(*operands) if flag else false_fn(*operands)
+
+
+def _stack(outputs: list):
+    return optree.tree_map(lambda *ys: torch.stack([asarray(y) for y in ys]), *outputs,
+                           none_is_leaf=False)
+
+
+def _empty_outputs(fn, carry, xs):
+    """The stacked outputs of a zero-length scan: traced from one step on zeros."""
+    x = None if xs is None else optree.tree_map(lambda a: torch.zeros(a.shape[1:], dtype=a.dtype), xs)
+    _, y = fn(carry, x)
+    return optree.tree_map(lambda v: torch.zeros((0, *asarray(v).shape), dtype=asarray(v).dtype), y)
+
+
+def scan(fn, init, xs, length):
+    xs = None if xs is None else tensor_leaves(xs)
+    leaves = _leaves(xs)
+    n = int(leaves[0].shape[0]) if leaves else length
+    if n is None:
+        raise ValueError("scan needs xs with a leading axis, or length= when xs is None.")
+    if length is not None and n != length:
+        raise ValueError(f"scan: length={length} but xs has a leading axis of size {n}.")
+    carry, ys = init, []
+    for i in range(n):
+        carry, y = fn(carry, None if xs is None else optree.tree_map(lambda a: a[i], xs))
+        ys.append(y)
+    if n == 0:
+        return carry, _empty_outputs(fn, init, xs)
+    return carry, _stack(ys)
+
+
+def fori_loop(lower, upper, body, init):
+    carry = init
+    for i in range(int(lower), int(upper)):
+        carry = body(torch.tensor(i, dtype=torch.int32), carry)
+    return carry
+
+
+def stop_gradient(x):
+    return optree.tree_map(lambda v: v.detach() if isinstance(v, torch.Tensor) else v, x)
+
+
+def _float_tensors(tree):
+    """Differentiated arguments: NumPy arrays and Python floats become tensors."""
+    return optree.tree_map(
+        lambda v: asarray(v) if isinstance(v, (np.ndarray, np.generic, float)) else v, tree)
+
+
+def value_and_grad(fn, argnums, has_aux):
+    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+
+    def split_aux(*args, **kwargs):
+        # torch.func returns only tensors as aux: the rest goes around it.
+        value, aux = fn(*args, **kwargs)
+        leaves, treedef = optree.tree_flatten(aux, none_is_leaf=True)
+        is_tensor = [isinstance(v, torch.Tensor) for v in leaves]
+        static = [None if t else v for v, t in zip(leaves, is_tensor)]
+        split_aux.rebuild = (treedef, is_tensor, static)
+        return value, [v for v, t in zip(leaves, is_tensor) if t]
+
+    transformed = torch.func.grad_and_value(split_aux if has_aux else fn, argnums=argnums,
+                                            has_aux=has_aux)
+
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        args = tuple(_float_tensors(a) if i in nums else a for i, a in enumerate(args))
+        grads, value = transformed(*args, **kwargs)
+        if not has_aux:
+            return value, grads
+        value, tensors = value
+        treedef, is_tensor, static = split_aux.rebuild
+        it = iter(tensors)
+        leaves = [next(it) if t else s for t, s in zip(is_tensor, static)]
+        return (value, optree.tree_unflatten(treedef, leaves)), grads
+
+    return run
+
+
+def vmap(fn, in_axes, out_axes):
+    in_dims = tuple(in_axes) if isinstance(in_axes, list) else in_axes
+    mapped = torch.func.vmap(fn, in_dims=in_dims, out_dims=out_axes)
+
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        return mapped(*tensor_leaves(args), **kwargs)
+
+    return run
+
+
+def jit(fn, donate_argnums, static_argnums):
+    """Eager: the facade passes NumPy batches straight into jitted steps, so NumPy
+    leaves of the (non-static) arguments become tensors; donation is a no-op."""
+    static = frozenset(static_argnums)
+
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        args = tuple(a if i in static else tensor_leaves(a) for i, a in enumerate(args))
+        return fn(*args, **kwargs)
+
+    return run
