@@ -32,7 +32,7 @@ def compute_fans(shape) -> tuple[float, float]:
 @dataclass(frozen=True)
 class Initializer:
     def __call__(self, key, shape, dtype: str = "float32"):
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must define __call__(key, shape, dtype).")
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from .. import ops
 @dataclass(frozen=True)
 class Regularizer:
     def __call__(self, x):
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must define __call__(x) -> scalar penalty.")
 
 
 @dataclass(frozen=True)
