@@ -1,7 +1,11 @@
 """``pk.jit``: compile a pure step with the backend's own compiler.
 
 JAX: ``jax.jit`` with the train state (argument 0) donated, so its buffers are
-reused in place. The backend is named, never guessed from a global switch.
+reused in place. PyTorch: eager by default (NumPy arguments become tensors);
+``compile=True`` gives ``torch.compile(fullgraph=True)``. On a CPU its compile
+time (25-35 s per step function on 2 cores) outweighs its gains for small
+models: see ``benchmarks/RESULTS.md``. The backend is named, never guessed from
+a global switch.
 
 >>> import purekeras as pk
 >>> f = pk.jit(lambda ts, x: (ts, x * 2), backend="jax", donate_argnums=())
@@ -16,6 +20,15 @@ from .backends import get_backend
 
 
 def jit(fn: Callable, *, backend: str | None = None, donate_argnums: tuple[int, ...] = (0,),
-        static_argnums: tuple[int, ...] = ()) -> Callable:
-    """Compile ``fn`` for ``backend`` (default: the process default backend)."""
-    return get_backend(backend).jit(fn, tuple(donate_argnums), tuple(static_argnums))
+        static_argnums: tuple[int, ...] = (), compile: bool | None = None) -> Callable:
+    """Compile ``fn`` for ``backend`` (default: the process default backend).
+
+    ``compile``: ``None`` is the backend's default (JAX compiles; PyTorch runs
+    eagerly), ``True`` asks for the framework's compiler (``torch.compile``),
+    ``False`` for eager execution (``jax.jit`` skipped, for debugging).
+
+    >>> import purekeras as pk
+    >>> pk.jit(lambda ts, x: (ts, x + 1), backend="jax", compile=False)(0, 1)
+    (0, 2)
+    """
+    return get_backend(backend).jit(fn, tuple(donate_argnums), tuple(static_argnums), compile)

@@ -10,7 +10,15 @@ Conventions shared by all primitives:
 - Convolution and pooling are channels-last (NWC / NHWC) with Keras kernel
   layouts (``(*window, in_channels // groups, out_channels)``).
 - Random primitives take raw ``uint32[2]`` keys (threefry2x32 key data), so keys
-  are plain arrays that live in any pytree and move between backends.
+  are plain arrays that live in any pytree and move between backends. Every
+  backend returns the same bits as ``jax.random`` (threefry2x32 in its
+  ``jax_threefry_partitionable`` layout), and the samplers in
+  ``purekeras.random`` turn bits into floats with ``ops._portable``'s
+  fused-multiply-add-proof steps, so one seed gives bitwise-equal initial
+  params and dropout masks on every backend.
+- ``jit`` compiles where the framework has a tracing compiler; an eager backend
+  (PyTorch today) returns a wrapper that turns NumPy leaves of the arguments into
+  arrays, so callers may pass NumPy batches to any jitted step.
 """
 from __future__ import annotations
 
@@ -119,10 +127,13 @@ class Backend(Protocol):
     def stop_gradient(self, x: Array) -> Array: ...
     def value_and_grad(self, fn: Callable, argnums: Any, has_aux: bool) -> Callable: ...
     def vmap(self, fn: Callable, in_axes: Any, out_axes: Any) -> Callable: ...
-    def jit(self, fn: Callable, donate_argnums: tuple[int, ...], static_argnums: tuple[int, ...]) -> Callable: ...
+    # ``compile``: None = the backend's default (JAX compiles, PyTorch runs eagerly),
+    # True = the framework's compiler (torch.compile), False = eager.
+    def jit(self, fn: Callable, donate_argnums: tuple[int, ...], static_argnums: tuple[int, ...],
+            compile: bool | None = None) -> Callable: ...
     # ``fn`` made cheap to call eagerly many times: JAX compiles every eager op on
     # its own, so it returns a cached ``jax.jit(fn)``; backends with cheap eager
-    # ops return ``fn`` itself. Used by small composite functions (random samplers).
+    # ops (PyTorch) return ``fn`` itself. Used by small composite functions (random samplers).
     def compile_eager(self, fn: Callable, static_argnums: tuple[int, ...]) -> Callable: ...
 
     # Stateless random bits: threefry2x32 keys as uint32[2] arrays (built from the

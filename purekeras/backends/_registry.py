@@ -2,11 +2,12 @@
 
 Nothing here imports a framework until a backend is asked for by name or an
 array of that framework is seen (and an array can only exist once its
-framework is imported). Lookups are cached on immutable keys (names, types).
+framework is imported). A loaded backend is kept by name in a plain dict, which
+``torch.compile`` traces as a lookup (so load the backend, e.g. by ``init``,
+before compiling: tracing into the import itself breaks the graph).
 """
 from __future__ import annotations
 
-import functools
 import importlib
 import importlib.util
 import os
@@ -22,6 +23,7 @@ BACKEND_MODULES: dict[str, tuple[str, str]] = {
 # Top-level module of an array's type -> backend name.
 _ARRAY_MODULES = {"jax": "jax", "jaxlib": "jax", "torch": "torch", "tensorflow": "tensorflow"}
 _PREFERENCE = ("jax", "torch", "tensorflow")
+_PYTHON_SCALARS = (bool, int, float, complex)
 
 
 class BackendError(RuntimeError):
@@ -70,10 +72,16 @@ def get_backend(name: str | None = None) -> Backend:
         name = default_backend_name()
     if not isinstance(name, str):
         raise BackendError(f"backend must be a name like 'jax', got {name!r}.")
-    return _load_backend(name)
+    loaded = _LOADED.get(name)
+    return loaded if loaded is not None else _load_backend(name)
 
 
-@functools.lru_cache(maxsize=None)
+# name -> backend object, filled once per name on first use and never changed. A
+# plain dict rather than lru_cache: torch.compile traces the lookup (lru_cache it
+# traces through, into the import machinery, and breaks the graph).
+_LOADED: dict[str, Backend] = {}
+
+
 def _load_backend(name: str) -> Backend:
     if name not in BACKEND_MODULES:
         raise BackendError(
@@ -85,11 +93,14 @@ def _load_backend(name: str) -> Backend:
             f"Backend {name!r} needs the package {package!r}, which is not installed. "
             f"Install it with `pip install purekeras[{name}]`."
         )
-    return importlib.import_module(module_name).BACKEND
+    backend = importlib.import_module(module_name).BACKEND
+    _LOADED[name] = backend
+    return backend
 
 
-@functools.lru_cache(maxsize=None)
 def _backend_name_for_type(tp: type) -> str | None:
+    if tp in _PYTHON_SCALARS:  # never decide; and torch.compile cannot trace float.__module__
+        return None
     top = tp.__module__.partition(".")[0]
     return _ARRAY_MODULES.get(top)
 

@@ -262,7 +262,9 @@ class JaxBackend:
     def vmap(self, fn, in_axes, out_axes):
         return jax.vmap(fn, in_axes=in_axes, out_axes=out_axes)
 
-    def jit(self, fn, donate_argnums, static_argnums):
+    def jit(self, fn, donate_argnums, static_argnums, compile=None):
+        if compile is False:  # eager, for debugging: every op runs on its own
+            return fn
         return jax.jit(fn, donate_argnums=donate_argnums, static_argnums=static_argnums)
 
     def compile_eager(self, fn, static_argnums):

@@ -201,8 +201,8 @@ class TorchBackend:
     def vmap(self, fn, in_axes, out_axes):
         return _transforms.vmap(fn, in_axes, out_axes)
 
-    def jit(self, fn, donate_argnums, static_argnums):
-        return _transforms.jit(fn, donate_argnums, static_argnums)
+    def jit(self, fn, donate_argnums, static_argnums, compile=None):
+        return _transforms.jit(fn, donate_argnums, static_argnums, compile)
 
     def compile_eager(self, fn, static_argnums):
         return fn  # eager PyTorch ops are cheap one by one: nothing to compile

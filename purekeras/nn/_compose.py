@@ -13,16 +13,41 @@ True
 """
 from __future__ import annotations
 
-import zlib
-
 from .. import random
+
+
+def _crc32_table() -> tuple[int, ...]:
+    table = []
+    for n in range(256):
+        c = n
+        for _ in range(8):
+            c = (c >> 1) ^ 0xEDB88320 if c & 1 else c >> 1
+        table.append(c)
+    return tuple(table)
+
+
+_CRC32_TABLE = _crc32_table()
+
+
+def name_hash(name: str) -> int:
+    """zlib's CRC-32 of the UTF-8 ``name``, in pure Python so that ``torch.compile``
+    can trace it (``zlib.crc32`` is a C builtin it cannot see into).
+
+    >>> import zlib
+    >>> name_hash("dense_1") == zlib.crc32(b"dense_1")
+    True
+    """
+    crc = 0xFFFFFFFF
+    for byte in name.encode("utf-8"):
+        crc = _CRC32_TABLE[(crc ^ byte) & 0xFF] ^ (crc >> 8)
+    return crc ^ 0xFFFFFFFF
 
 
 def child_key(key, name: str):
     """The key for the child called ``name`` (``None`` stays ``None``)."""
     if key is None:
         return None
-    return random.fold_in(key, zlib.crc32(name.encode("utf-8")))
+    return random.fold_in(key, name_hash(name))
 
 
 def init_child(layer, name: str, key, input_spec, params: dict, state: dict):

@@ -128,8 +128,11 @@ class BatchNormalization(Layer):
         if training:
             mean, variance = ops.moments(x, [a for a in range(rank) if a not in axes])
             keep = 1.0 - self.momentum
-            new_mean = ops.add(ops.multiply(moving_mean, self.momentum), ops.multiply(mean, keep))
-            new_var = ops.add(ops.multiply(moving_variance, self.momentum), ops.multiply(variance, keep))
+            # Moving statistics are not trained: no gradient (nor PyTorch autograd history,
+            # which would chain every step's graph to the next) flows into the state.
+            batch_mean, batch_var = ops.stop_gradient(mean), ops.stop_gradient(variance)
+            new_mean = ops.add(ops.multiply(moving_mean, self.momentum), ops.multiply(batch_mean, keep))
+            new_var = ops.add(ops.multiply(moving_variance, self.momentum), ops.multiply(batch_var, keep))
             var_dtype = ops.dtype(state["moving_mean"])
             state = {"moving_mean": ops.cast(new_mean, var_dtype),
                      "moving_variance": ops.cast(new_var, var_dtype)}

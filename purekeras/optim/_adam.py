@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from .. import ops
-from ._base import Optimizer, tree_map
+from ._base import Optimizer, is_torch, tree_map
 
 
 class AdamSlots(NamedTuple):
@@ -63,6 +63,10 @@ class Adam(Optimizer):
         # float16/bfloat16 params Keras would round beta_2 = 0.999 to 1 and never move).
         alpha = ops.divide(ops.multiply(learning_rate, ops.sqrt(ops.subtract(1, ops.power(b2, step)))),
                            ops.subtract(1, ops.power(b1, step)))
+        # On PyTorch: one torch._foreach_* call per line of the math, not one op per leaf.
+        fast = self._update_multi_tensor(grads, slots, params, alpha) if is_torch(params) else None
+        if fast is not None:
+            return fast
 
         def step_param(p, m, v):
             a = ops.cast(alpha, ops.dtype(p))
@@ -72,6 +76,20 @@ class Adam(Optimizer):
         v = tree_map(second_moment, slots.v, grads)
         v_hat = tree_map(ops.maximum, slots.v_hat, v) if self.amsgrad else ()
         return tree_map(step_param, params, m, v_hat if self.amsgrad else v), AdamSlots(m, v, v_hat)
+
+    def _update_multi_tensor(self, grads, slots, params, alpha):
+        """The same update with ``torch._foreach_*`` (``optim._foreach``); ``None``
+        where that path cannot run (tensors inside a ``torch.func`` transform)."""
+        from . import _foreach
+
+        leaves, treedef = _foreach.flatten(params)
+        if not _foreach.multi_tensor(leaves):
+            return None
+        parts = [leaves] + [_foreach.flatten(t)[0] for t in (grads, slots.m, slots.v)]
+        v_hat = _foreach.flatten(slots.v_hat)[0] if self.amsgrad else None
+        p, m, v, v_hat = _foreach.adam(*parts, v_hat, alpha, self.beta_1, self.beta_2, self.epsilon)
+        tree = lambda values: _foreach.unflatten(treedef, values)  # noqa: E731
+        return tree(p), AdamSlots(tree(m), tree(v), tree(v_hat) if self.amsgrad else ())
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,13 @@ def first_leaf(tree):
     return leaves[0]
 
 
+def is_torch(tree) -> bool:
+    """Whether ``tree``'s arrays are PyTorch tensors (its first leaf's backend):
+    optimizers then take the multi-tensor path of ``optim._foreach``."""
+    leaves = optree.tree_leaves(tree, none_is_leaf=False)
+    return bool(leaves) and ops.backend_name(leaves[0]) == "torch"
+
+
 def check_same_structure(owner: str, grads, params) -> None:
     """Raise a clear error when ``grads`` and ``params`` are not the same tree."""
     grads_tree = optree.tree_structure(grads, none_is_leaf=False)

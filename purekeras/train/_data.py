@@ -4,8 +4,9 @@ A batch is ``(x, y, sample_weight, mask)``: ``x`` an array or a list/dict of
 arrays, ``y`` an array (or ``None`` for predict), ``sample_weight`` an array or
 ``None``, ``mask`` float32 ones for real rows and zeros for padding. Every batch
 of one adapter has the same shapes (the last one is padded), so a compiled step
-never retraces. One adapter class per input kind sits behind ``adapt``; a new
-kind (a PyTorch ``DataLoader``, a ``tf.data.Dataset``) is one more class.
+never retraces. One adapter class per input kind sits behind ``adapt``: arrays,
+Python iterables, a PyTorch ``DataLoader`` (``TorchDataLoaderAdapter``; torch is
+imported only when one is given); a new kind (a ``tf.data.Dataset``) is one more class.
 
 >>> import numpy as np
 >>> data = adapt(np.ones((5, 2)), np.arange(5), batch_size=2)
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import abc
 import math
+import sys
 from typing import Iterator
 
 import numpy as np
@@ -194,11 +196,15 @@ class IterableAdapter(DataAdapter):
         if not self.reiterable:
             return None
         first = next(iter(self.data), None)
-        return None if first is None else _tree_map(_standardize, _split_item(first)[:2])
+        return None if first is None else self._split(first)[:2]
+
+    def _split(self, item) -> tuple:
+        """``(x, y, sample_weight)`` of one item, as standardized NumPy arrays."""
+        return _tree_map(_standardize, _split_item(item))
 
     def batches(self, epoch: int) -> Iterator[Batch]:
         for item in (iter(self.data) if self.reiterable else self._iterator):
-            x, y, sw = _tree_map(_standardize, _split_item(item))
+            x, y, sw = self._split(item)
             if self.class_weight is not None:
                 sw = _combine_weights(sw, class_weight_to_sample_weight(y, self.class_weight))
             rows = _num_examples(x, y, sw)
@@ -209,6 +215,64 @@ class IterableAdapter(DataAdapter):
             mask[:rows] = 1.0
             x, y, sw = _tree_map(lambda a: _pad(a, size), (x, y, sw))
             yield x, y, sw, mask
+
+
+def _is_torch_data_loader(x) -> bool:
+    """Whether ``x`` is a ``torch.utils.data.DataLoader`` (torch is never imported here:
+    if it is not imported yet, ``x`` cannot be one)."""
+    torch_data = sys.modules.get("torch.utils.data")
+    return torch_data is not None and isinstance(x, torch_data.DataLoader)
+
+
+def _tensor_to_numpy(value):
+    """A PyTorch tensor as NumPy (no copy for a CPU tensor); anything else as it is."""
+    if type(value).__module__.partition(".")[0] != "torch":
+        return value
+    from ..backends import get_backend
+
+    return get_backend("torch").to_numpy(value)
+
+
+class TorchDataLoaderAdapter(IterableAdapter):
+    """A ``torch.utils.data.DataLoader`` of ``(x, y)`` / ``(x, y, sample_weight)`` batches.
+
+    Re-iterable (one pass of the loader per epoch; shuffling is the loader's own).
+    The default collate gives each batch as a list: it is read as that tuple.
+    Tensors become NumPy arrays (no copy on CPU) and go through the same padding
+    and masking as any iterable: a short last batch (``drop_last=False``) is padded
+    to ``loader.batch_size``, so the step never retraces. Shapes for building the
+    model come from ``collate_fn([dataset[0]])``, so no batch is drawn (and the
+    sampler's random state is untouched) where the dataset is indexable.
+
+    >>> import torch
+    >>> from torch.utils.data import DataLoader, TensorDataset
+    >>> loader = DataLoader(TensorDataset(torch.ones(5, 2), torch.arange(5)), batch_size=2)
+    >>> data = adapt(loader)
+    >>> type(data).__name__, data.num_batches, [b[3].tolist() for b in data.batches(epoch=0)]
+    ('TorchDataLoaderAdapter', 3, [[1.0, 1.0], [1.0, 1.0], [1.0, 0.0]])
+    >>> [(a.shape, a.dtype.name) for a in data.peek()]
+    [((1, 2), 'float32'), ((1,), 'int32')]
+    """
+
+    def __init__(self, loader, *, class_weight: dict | None = None):
+        super().__init__(loader, class_weight=class_weight)
+        try:
+            self.num_batches = len(loader)
+        except TypeError:  # an IterableDataset without __len__
+            self.num_batches = None
+        self.batch_size = loader.batch_size  # None with a custom batch_sampler: the first batch's
+
+    def _split(self, item) -> tuple:
+        item = tuple(item) if isinstance(item, list) else item
+        return super()._split(_tree_map(_tensor_to_numpy, item))
+
+    def peek(self) -> tuple | None:
+        import torch.utils.data
+
+        dataset = self.data.dataset
+        if isinstance(dataset, torch.utils.data.IterableDataset) or len(dataset) == 0:
+            return super().peek()
+        return self._split(self.data.collate_fn([dataset[0]]))[:2]
 
 
 def _is_array(value) -> bool:
@@ -237,21 +301,28 @@ def adapt(x, y=None, sample_weight=None, *, batch_size: int | None = None, shuff
     """
     if isinstance(x, DataAdapter):
         return x
+    if _is_torch_data_loader(x):
+        _check_iterable_args(y, sample_weight, batch_size, "a DataLoader")
+        return TorchDataLoaderAdapter(x, class_weight=class_weight)
     if _is_array_like(x):
         return ArrayAdapter(x, y, sample_weight, batch_size=32 if batch_size is None else batch_size,
                             shuffle=shuffle, class_weight=class_weight, seed=seed)
     if hasattr(x, "__iter__") and not isinstance(x, (str, bytes, dict)):
-        if y is not None or sample_weight is not None:
-            raise ValueError(
-                "When x is an iterable of batches, it must yield (x, y[, sample_weight]) itself; "
-                "do not pass y or sample_weight separately.")
-        if batch_size is not None:
-            raise ValueError(
-                "batch_size is set by the iterable's own batches; do not pass batch_size with an iterable.")
+        _check_iterable_args(y, sample_weight, batch_size, "an iterable")
         return IterableAdapter(x, class_weight=class_weight)
     raise TypeError(
         f"Unsupported input type {type(x).__name__}: pass NumPy arrays (or a list/dict of them), "
         "or an iterable of (x, y[, sample_weight]) batches.")
+
+
+def _check_iterable_args(y, sample_weight, batch_size, what: str) -> None:
+    if y is not None or sample_weight is not None:
+        raise ValueError(
+            f"When x is {what} of batches, it must yield (x, y[, sample_weight]) itself; "
+            "do not pass y or sample_weight separately.")
+    if batch_size is not None:
+        raise ValueError(
+            f"batch_size is set by the batches of {what}; do not pass batch_size with it.")
 
 
 def split_validation(x, y, sample_weight, fraction: float):

@@ -97,6 +97,7 @@ class Model:
         self._loss_name = None
         self._metrics_settled = True
         self.steps_per_execution = 1
+        self._jit_compile = None  # pk.jit's compile=: None is the backend's default
         self.stop_training = False  # callbacks set it to end fit
         self.history = None
         self._ts: TrainState | None = None
@@ -220,12 +221,18 @@ class Model:
 
     # -- compile --------------------------------------------------------------------
     def compile(self, optimizer="adam", loss=None, metrics: Sequence | None = None,
-                steps_per_execution: int = 1) -> "Model":
+                steps_per_execution: int = 1, jit_compile="auto") -> "Model":
         """Choose the optimizer (a name or spec), the loss (a name, ``Loss`` or callable)
         and metrics (names or specs); returns ``self``. ``steps_per_execution=K`` runs K
-        train steps per compiled call (``train.make_multi_step``)."""
+        train steps per compiled call (``train.make_multi_step``). ``jit_compile``:
+        ``"auto"`` is the backend's default (``pk.jit``: JAX compiles, PyTorch runs
+        eagerly), ``True`` uses the compiler (``torch.compile``: ~30 s per step
+        function on a small CPU, worth it for long runs), ``False`` runs eagerly."""
         if not isinstance(steps_per_execution, int) or steps_per_execution < 1:
             raise ValueError(f"steps_per_execution must be a positive int, got {steps_per_execution!r}.")
+        if jit_compile not in ("auto", True, False):
+            raise ValueError(f"jit_compile must be 'auto', True or False, got {jit_compile!r}.")
+        self._jit_compile = None if jit_compile == "auto" else jit_compile
         self.optimizer = optim.get(optimizer)
         self.loss = None if loss is None else losses_lib.get(loss)
         self._loss_name = _loss_name(loss)
@@ -257,12 +264,13 @@ class Model:
         return self._functions[kind]
 
     def _make_function(self, kind: str):
+        options = {"backend": self.backend, "compile": self._jit_compile}
         if kind == "train":
             return jit(steps.make_train_step(self.spec, self.loss, self.optimizer, metrics=self.metrics),
-                       backend=self.backend)
+                       **options)
         if kind == "train_multi":
             step = steps.make_train_step(self.spec, self.loss, self.optimizer, metrics=self.metrics)
-            return jit(steps.make_multi_step(step, self.steps_per_execution), backend=self.backend)
+            return jit(steps.make_multi_step(step, self.steps_per_execution), **options)
         if kind == "eval":
             eval_step = steps.make_eval_step(self.spec, self.loss, metrics=self.metrics)
 
@@ -270,8 +278,8 @@ class Model:
                 new_ts, logs = eval_step(ts, batch)
                 return new_ts.metrics, logs
 
-            return jit(evaluate, backend=self.backend, donate_argnums=())
-        return jit(steps.make_predict_step(self.spec), backend=self.backend, donate_argnums=())
+            return jit(evaluate, donate_argnums=(), **options)
+        return jit(steps.make_predict_step(self.spec), donate_argnums=(), **options)
 
     # -- fit ------------------------------------------------------------------------
     def fit(self, x=None, y=None, batch_size: int | None = None, epochs: int = 1, verbose="auto",

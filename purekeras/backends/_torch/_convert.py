@@ -13,8 +13,6 @@ table, with Python scalars weak: ``float16 tensor + 1.0`` stays float16.
 """
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 import optree
 import torch
@@ -123,31 +121,59 @@ def to_numpy(x) -> np.ndarray:
     return x.numpy()
 
 
+_WEAK_BITS = {int: 1, float: 2, complex: 4}
+
+
 def lattice_kind(x):
-    """What ``result_type`` needs for ``x``: a dtype name (strong) or a Python type (weak)."""
+    """What the promotion table needs for ``x``: a dtype name (strong), or the
+    Python type of a weak scalar (``int``, ``float``, ``complex``)."""
     if isinstance(x, torch.Tensor):
         return NAMES[x.dtype]
-    if type(x) in PYTHON_SCALARS:
+    if type(x) in _WEAK_BITS:
         return type(x)
-    if isinstance(x, (np.ndarray, np.generic)):
-        name = x.dtype.name
-        return _CANONICAL.get(name, name)
-    name = np.asarray(x).dtype.name
+    if isinstance(x, bool):
+        return "bool"  # Python bools are not weak
+    name = (x.dtype if isinstance(x, (np.ndarray, np.generic)) else np.asarray(x).dtype).name
     return _CANONICAL.get(name, name)
 
 
-@functools.lru_cache(maxsize=None)
-def _promote_kinds(kinds: tuple) -> torch.dtype:
-    return DTYPES[result_type(*kinds)]
+def _tables():
+    """``ops._dtypes.result_type`` tabulated once at import for every pair of dtype
+    names, and for every dtype (or none) with every set of weak Python types.
+    Constant tables: torch.compile reads them without guarding on a growing cache."""
+    names = list(DTYPES)
+    join = {(a, b): result_type(a, b) for a in names for b in names}
+    weak_types = [t for t, _ in sorted(_WEAK_BITS.items(), key=lambda kv: kv[1])]
+    with_weak = {}
+    for mask in range(1, 8):
+        chosen = [t for t in weak_types if mask & _WEAK_BITS[t]]
+        with_weak[(None, mask)] = DTYPES[result_type(*chosen)]
+        for a in names:
+            with_weak[(a, mask)] = DTYPES[result_type(a, *chosen)]
+    return join, with_weak
+
+
+_JOIN, _WITH_WEAK = _tables()
 
 
 def promote(*values) -> torch.dtype:
     """The torch dtype an op on ``values`` returns (ONE table: ``ops._dtypes``).
 
-    >>> promote(torch.ones(1, dtype=torch.float16), 1.0)
-    torch.float16
+    >>> promote(torch.ones(1, dtype=torch.float16), 1.0), promote(1, 2.5)
+    (torch.float16, torch.float32)
     """
-    return _promote_kinds(tuple(lattice_kind(v) for v in values))
+    strong, weak = None, 0
+    for v in values:
+        kind = lattice_kind(v)
+        if isinstance(kind, str):
+            strong = kind if strong is None else _JOIN[(strong, kind)]
+        else:
+            weak |= _WEAK_BITS[kind]
+    if weak:
+        return _WITH_WEAK[(strong, weak)]
+    if strong is None:
+        raise TypeError("promote needs at least one value.")
+    return DTYPES[strong]
 
 
 def to_dtype(x, dtype: torch.dtype) -> torch.Tensor:

@@ -24,6 +24,7 @@ import functools
 import numpy as np
 import optree
 import torch
+import torch.utils._pytree as pytree
 
 from ._convert import asarray, tensor_leaves
 
@@ -96,13 +97,15 @@ def _float_tensors(tree):
 def value_and_grad(fn, argnums, has_aux):
     nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
 
+    rebuild = []  # per call: how to put the aux back together
+
     def split_aux(*args, **kwargs):
-        # torch.func returns only tensors as aux: the rest goes around it.
+        # torch.func returns only tensors as aux: the other leaves go around it.
+        # (torch's own pytree: torch.compile traces it; optree's treedefs it cannot.)
         value, aux = fn(*args, **kwargs)
-        leaves, treedef = optree.tree_flatten(aux, none_is_leaf=True)
+        leaves, treedef = pytree.tree_flatten(aux)
         is_tensor = [isinstance(v, torch.Tensor) for v in leaves]
-        static = [None if t else v for v, t in zip(leaves, is_tensor)]
-        split_aux.rebuild = (treedef, is_tensor, static)
+        rebuild.append((treedef, is_tensor, [None if t else v for v, t in zip(leaves, is_tensor)]))
         return value, [v for v, t in zip(leaves, is_tensor) if t]
 
     transformed = torch.func.grad_and_value(split_aux if has_aux else fn, argnums=argnums,
@@ -115,10 +118,10 @@ def value_and_grad(fn, argnums, has_aux):
         if not has_aux:
             return value, grads
         value, tensors = value
-        treedef, is_tensor, static = split_aux.rebuild
+        treedef, is_tensor, static = rebuild.pop()
         it = iter(tensors)
         leaves = [next(it) if t else s for t, s in zip(is_tensor, static)]
-        return (value, optree.tree_unflatten(treedef, leaves)), grads
+        return (value, pytree.tree_unflatten(leaves, treedef)), grads
 
     return run
 
@@ -134,10 +137,15 @@ def vmap(fn, in_axes, out_axes):
     return run
 
 
-def jit(fn, donate_argnums, static_argnums):
-    """Eager: the facade passes NumPy batches straight into jitted steps, so NumPy
-    leaves of the (non-static) arguments become tensors; donation is a no-op."""
+def jit(fn, donate_argnums, static_argnums, compile=None):
+    """Eager unless ``compile=True`` (then ``torch.compile(fullgraph=True, dynamic=False)``:
+    on CPU its compile time outweighs its gains for small models, see
+    benchmarks/RESULTS.md). The facade passes NumPy batches straight into jitted
+    steps, so NumPy leaves of the (non-static) arguments become tensors; donation
+    is a no-op."""
     static = frozenset(static_argnums)
+    if compile:
+        fn = torch.compile(fn, fullgraph=True, dynamic=False)
 
     @functools.wraps(fn)
     def run(*args, **kwargs):

@@ -1,0 +1,285 @@
+"""Training on PyTorch end to end: the pure steps, the facade, DataLoader input, and
+PyTorch next to JAX in one process.
+
+``tests/test_model.py`` already runs the facade's contract on every backend (the
+``backend`` fixture); these tests add what is PyTorch's own: equality with the
+JAX step, no host sync inside a step, one graph under ``torch.compile``, the
+multi-tensor optimizer path, ``torch.utils.data.DataLoader`` input, both backends
+training side by side, and the README job's model (smaller data) on PyTorch.
+"""
+from __future__ import annotations
+
+import numpy as np
+import optree
+import pytest
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+import purekeras as pk
+from purekeras import nn, ops, optim, random, train
+
+SCCE = train.losses.SparseCategoricalCrossentropy
+SPEC = nn.InputSpec((None, 6, 6, 1))
+
+
+def _cnn():
+    return nn.Sequential([
+        nn.Conv2D(4, 3, padding="same", activation="relu"),
+        nn.MaxPooling2D(2),
+        nn.Flatten(),
+        nn.Dropout(0.25),
+        nn.Dense(8, activation="relu"),
+        nn.Dense(3),
+    ])
+
+
+def _images(n=16, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 6, 6, 1)).astype(np.float32)
+    y = (x[:, :3, :3, 0].mean((1, 2)) > 0).astype(np.int32) + (x[:, 3:, 3:, 0].mean((1, 2)) > 0)
+    return x, y.astype(np.int32)
+
+
+def _tabular(n=96, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 4)).astype(np.float32)
+    return x, np.argmax(x[:, :3], axis=1).astype(np.int32)
+
+
+def _mlp():
+    return nn.Sequential([nn.Dense(16, activation="relu"), nn.Dense(3)])
+
+
+def _numpy_tree(tree):
+    return optree.tree_map(lambda a: np.asarray(ops.convert_to_numpy(a)), tree)
+
+
+def _assert_trees_close(a, b, rtol, atol=0.0):
+    a, b = _numpy_tree(a), _numpy_tree(b)
+    assert optree.tree_structure(a) == optree.tree_structure(b)
+    for u, v in zip(optree.tree_leaves(a), optree.tree_leaves(b), strict=True):
+        np.testing.assert_allclose(u, v, rtol=rtol, atol=atol)
+
+
+def _steps_on(backend, steps=3):
+    """``steps`` Adam steps of the pure train step (dropout on) on ``backend``."""
+    model, acc = _cnn(), train.metrics.SparseCategoricalAccuracy()
+    opt = optim.Adam(learning_rate=0.01)
+    ts0 = train.init_state(model, opt, random.key(7, backend=backend), SPEC, metrics=[acc])
+    step = pk.jit(train.make_train_step(model, SCCE(from_logits=True), opt, metrics=[acc]),
+                  backend=backend)
+    x, y = _images()
+    mask = np.ones(len(x), np.float32)
+    mask[-3:] = 0.0  # a padded last batch: masked rows must not count on either backend
+    initial = _numpy_tree(ts0.params)  # read before the JAX step donates the state
+    ts, logs = ts0, None
+    for _ in range(steps):
+        ts, logs = step(ts, (x, y, None, mask))
+    return initial, ts, logs
+
+
+# -- the pure step ------------------------------------------------------------------------
+def test_pure_train_step_on_torch_equals_jax():
+    jax_init, jax_ts, jax_logs = _steps_on("jax")
+    torch_init, torch_ts, torch_logs = _steps_on("torch")
+    assert all(isinstance(t, torch.Tensor) for t in optree.tree_leaves(torch_ts))
+    _assert_trees_close(torch_init, jax_init, rtol=0)  # same key, same initial params (bitwise)
+    np.testing.assert_array_equal(_numpy_tree(torch_ts.rng), _numpy_tree(jax_ts.rng))
+    assert int(torch_ts.step) == int(jax_ts.step) == 3
+    _assert_trees_close(torch_ts.params, jax_ts.params, rtol=1e-4, atol=1e-6)
+    _assert_trees_close(torch_ts.opt_state, jax_ts.opt_state, rtol=1e-4, atol=1e-7)
+    _assert_trees_close(torch_logs, jax_logs, rtol=1e-4)
+
+
+class _HostSync(AssertionError):
+    pass
+
+
+def test_train_and_eval_steps_make_no_host_sync(monkeypatch):
+    """Every way a tensor's value reaches Python raises inside the steps."""
+    model, acc = _cnn(), train.metrics.SparseCategoricalAccuracy()
+    opt = optim.Adam(clipnorm=1.0)
+    ts = train.init_state(model, opt, random.key(0, backend="torch"), SPEC, metrics=[acc])
+    x, y = (torch.from_numpy(a) for a in _images())
+    batch = (x, y, None, torch.ones(len(x)))
+    train_step = train.make_train_step(model, SCCE(from_logits=True), opt, metrics=[acc])
+    eval_step = train.make_eval_step(model, SCCE(from_logits=True), metrics=[acc])
+
+    def forbidden(name):
+        def fail(self, *args, **kwargs):
+            raise _HostSync(f"Tensor.{name} inside a step")
+        return fail
+
+    for name in ("item", "tolist", "numpy", "__bool__", "__float__", "__int__", "__index__"):
+        monkeypatch.setattr(torch.Tensor, name, forbidden(name))
+    ts, logs = train_step(ts, batch)
+    ts, logs = eval_step(ts, batch)
+    monkeypatch.undo()
+    assert np.isfinite(float(logs["loss"]))
+
+
+def test_train_step_is_one_graph_under_torch_compile():
+    """``fullgraph=True`` fails on any graph break (host sync, untraceable Python);
+    ``aot_eager`` traces forward and backward like Inductor, without its C++ build."""
+    model, acc = _cnn(), train.metrics.SparseCategoricalAccuracy()
+    opt = optim.Adam(learning_rate=0.01)
+    ts = train.init_state(model, opt, random.key(3, backend="torch"), SPEC, metrics=[acc])
+    step = train.make_train_step(model, SCCE(from_logits=True), opt, metrics=[acc])
+    compiled = torch.compile(step, fullgraph=True, backend="aot_eager")
+    x, y = (torch.from_numpy(a) for a in _images())
+    batch = (x, y, None, torch.ones(len(x)))
+    eager_ts, eager_logs = step(ts, batch)
+    compiled_ts, compiled_logs = compiled(ts, batch)
+    _assert_trees_close(compiled_ts.params, eager_ts.params, rtol=1e-5, atol=1e-7)
+    _assert_trees_close(compiled_logs, eager_logs, rtol=1e-5)
+
+
+@pytest.mark.parametrize("opt", [
+    optim.Adam(0.05, amsgrad=True, beta_2=0.9), optim.AdamW(0.05, weight_decay=0.1),
+    optim.Adam(0.05, global_clipnorm=0.5),
+], ids=["amsgrad", "adamw", "global_clipnorm"])
+def test_multi_tensor_adam_equals_jax(opt):
+    """The ``torch._foreach_*`` path (float32 and bfloat16 leaves, grouped by dtype)."""
+    rng = np.random.default_rng(0)
+    params = {"a": {"kernel": rng.normal(size=(5, 3)), "bias": rng.normal(size=(3,))},
+              "b": rng.normal(size=(4,))}
+    grads = [optree.tree_map(lambda p: rng.normal(size=p.shape), params) for _ in range(4)]
+    dtypes = {"a": "float32", "b": "bfloat16"}
+    results = {}
+    for backend in ("jax", "torch"):
+        def convert(tree, backend=backend):
+            return {k: optree.tree_map(lambda v, k=k: ops.asarray(v, dtypes[k], backend=backend), tree[k])
+                    for k in tree}
+        p = convert(params)
+        state = opt.init(p)
+        for g in grads:
+            p, state = opt.apply(convert(g), state, p)
+        assert ops.dtype(p["b"]) == "bfloat16"
+        results[backend] = optree.tree_map(lambda a: np.asarray(ops.convert_to_numpy(a), np.float32), p)
+    _assert_trees_close(results["torch"]["a"], results["jax"]["a"], rtol=1e-5, atol=1e-6)
+    _assert_trees_close(results["torch"]["b"], results["jax"]["b"], rtol=1e-2, atol=1e-2)
+
+
+def test_adam_under_torch_func_vmap_takes_the_leaf_path():
+    """An ensemble of 3 param sets updated under ``torch.func.vmap`` equals 3 updates."""
+    opt = optim.Adam(0.1)
+    params = {"w": torch.arange(6, dtype=torch.float32).reshape(3, 2)}
+    grads = {"w": torch.tensor([[1.0, -2.0], [0.5, 0.0], [3.0, 1.0]])}
+    states = torch.func.vmap(opt.init)(params)
+    batched, _ = torch.func.vmap(opt.apply)(grads, states, params)
+    for i in range(3):
+        one = {"w": params["w"][i]}
+        expected, _ = opt.apply({"w": grads["w"][i]}, opt.init(one), one)
+        torch.testing.assert_close(batched["w"][i], expected["w"])
+
+
+# -- the facade ---------------------------------------------------------------------------
+def _torch_model(**compile_kwargs):
+    m = pk.Model(_mlp(), input_shape=(4,), backend="torch", seed=0)
+    return m.compile(optimizer=optim.Adam(learning_rate=0.02), loss=SCCE(from_logits=True),
+                     metrics=["accuracy"], **compile_kwargs)
+
+
+def test_fit_with_callbacks_evaluate_predict_on_torch():
+    x, y = _tabular()
+    m = _torch_model()
+    history = m.fit(x, y, batch_size=16, epochs=6, verbose=0, validation_split=0.25, callbacks=[
+        pk.callbacks.EarlyStopping(monitor="val_loss", patience=2, restore_best_weights=True),
+        pk.callbacks.ReduceLROnPlateau(monitor="loss", factor=0.5, patience=1),
+    ])
+    logs = history.history
+    assert set(logs) == {"loss", "accuracy", "val_loss", "val_accuracy", "learning_rate"}
+    assert logs["loss"][-1] < logs["loss"][0]
+    assert all(isinstance(t, torch.Tensor) for t in optree.tree_leaves(m.train_state.params))
+    loss, accuracy = m.evaluate(x, y, batch_size=20, verbose=0)  # 96 = 4 * 20 + 16: a padded batch
+    assert isinstance(loss, float) and 0.0 <= accuracy <= 1.0
+    assert m.evaluate(x, y, verbose=0, return_dict=True)["loss"] == pytest.approx(loss, rel=1e-5)
+    predictions = m.predict(x[:7], batch_size=4, verbose=0)
+    assert isinstance(predictions, np.ndarray) and predictions.shape == (7, 3)
+    assert predictions.dtype == np.float32
+
+
+def test_jit_compile_option_is_checked():
+    with pytest.raises(ValueError, match="jit_compile must be 'auto', True or False"):
+        _torch_model(jit_compile="yes")
+
+
+def _loader(x, y, **kwargs):
+    return DataLoader(TensorDataset(torch.from_numpy(x), torch.from_numpy(y).long()), **kwargs)
+
+
+def test_fit_takes_a_data_loader():
+    """Built from the loader's shapes; int64 labels and the short last batch (96 = 5 * 18 + 6)
+    are handled; evaluating the loader equals evaluating the arrays."""
+    x, y = _tabular()
+    shuffled = _loader(x, y, batch_size=18, shuffle=True, generator=torch.Generator().manual_seed(0))
+    m = pk.Model(_mlp(), backend="torch", seed=0)
+    m.compile(optimizer=optim.Adam(learning_rate=0.02), loss=SCCE(from_logits=True), metrics=["accuracy"])
+    history = m.fit(shuffled, epochs=4, verbose=0, validation_data=_loader(x, y, batch_size=32))
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    assert m.built and m.get_weights()[0].shape == (4, 16)
+    in_order = _loader(x, y, batch_size=18)
+    np.testing.assert_allclose(m.evaluate(in_order, verbose=0), m.evaluate(x, y, batch_size=18, verbose=0),
+                               rtol=1e-5)
+    np.testing.assert_allclose(m.predict(in_order, verbose=0), m.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+
+
+def test_data_loader_errors_and_peek_draws_no_batch():
+    from purekeras.train._data import TorchDataLoaderAdapter, adapt
+
+    x, y = _tabular(10)
+    loader = _loader(x, y, batch_size=4, shuffle=True)
+    with pytest.raises(ValueError, match="batch_size is set by the batches of a DataLoader"):
+        adapt(loader, batch_size=4)
+    with pytest.raises(ValueError, match="do not pass y or sample_weight"):
+        adapt(loader, y)
+    adapter = adapt(loader)
+    assert isinstance(adapter, TorchDataLoaderAdapter) and adapter.num_batches == 3
+    state = torch.random.get_rng_state()
+    px, py = adapter.peek()
+    assert torch.equal(torch.random.get_rng_state(), state)  # no shuffle drawn
+    assert (px.shape, px.dtype, py.shape, py.dtype) == ((1, 4), np.float32, (1,), np.int32)
+
+
+def test_jax_and_torch_models_train_side_by_side():
+    """Two facades in one process, epochs interleaved, no global switch: the same seed
+    gives the same initial weights and (up to float32 rounding) the same training."""
+    x, y = _tabular()
+    models = {}
+    for backend in ("jax", "torch"):
+        models[backend] = pk.Model(_mlp(), input_shape=(4,), backend=backend, seed=1).compile(
+            optimizer=optim.Adam(learning_rate=0.02), loss=SCCE(from_logits=True), metrics=["accuracy"])
+    for a, b in zip(models["jax"].get_weights(), models["torch"].get_weights()):
+        np.testing.assert_array_equal(a, b)
+    losses = {"jax": [], "torch": []}
+    for _ in range(3):
+        for backend, m in models.items():
+            losses[backend] += m.fit(x, y, batch_size=16, epochs=1, verbose=0).history["loss"]
+    assert ops.backend_name(optree.tree_leaves(models["torch"].train_state.params)[0]) == "torch"
+    assert ops.backend_name(optree.tree_leaves(models["jax"].train_state.params)[0]) == "jax"
+    assert losses["torch"][-1] < losses["torch"][0] and losses["jax"][-1] < losses["jax"][0]
+    np.testing.assert_allclose(losses["torch"], losses["jax"], rtol=1e-4)
+    for a, b in zip(models["jax"].get_weights(), models["torch"].get_weights()):
+        np.testing.assert_allclose(b, a, rtol=1e-3, atol=1e-5)
+
+
+def test_readme_cnn_learns_digits_on_torch():
+    """The README job's network and recipe (examples/train_digits.py) on PyTorch, on a
+    quarter of the digits for speed: the full job (>= 0.97) is
+    ``python examples/train_digits.py --backend torch``."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    from tests.test_digits import _example
+
+    example = _example()
+    digits = load_digits()
+    x = (digits.images / 16.0).astype(np.float32)[..., None]
+    x_train, x_test, y_train, y_test = train_test_split(
+        x, digits.target.astype(np.int32), train_size=600, test_size=300, stratify=digits.target,
+        random_state=0)
+    m = pk.Model(example.build_model(), input_shape=(8, 8, 1), backend="torch", seed=0)
+    m.compile(optimizer=optim.Adam(learning_rate=2e-3), loss=SCCE(from_logits=True), metrics=["accuracy"])
+    m.fit(x_train, y_train, batch_size=32, epochs=6, verbose=0)
+    _, accuracy = m.evaluate(x_test, y_test, batch_size=300, verbose=0)
+    assert accuracy >= 0.9, accuracy
