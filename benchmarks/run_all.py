@@ -1,7 +1,7 @@
 """Run every benchmark, each in its own subprocess, and print all their tables.
 
 ``--quick`` passes ``--quick`` to each script (fewer windows and repeats; under
-~3 minutes); ``--out FILE`` also writes the whole Markdown report (machine,
+~5 minutes); ``--out FILE`` also writes the whole Markdown report (machine,
 jax version, command, date and every table) to ``FILE``.
 
 Run: ``.venv/bin/python benchmarks/run_all.py [--quick] [--out report.md]``.
@@ -18,7 +18,7 @@ from pathlib import Path
 import _harness as h
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ("bench_startup.py", "bench_train_step.py", "bench_flops.py", "bench_fit.py")
+SCRIPTS = ("bench_startup.py", "bench_train_step.py", "bench_flops.py", "bench_fit.py", "bench_torch.py")
 
 
 def run_script(script: str, quick: bool) -> tuple[str, float]:

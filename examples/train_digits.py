@@ -1,10 +1,17 @@
 """Train a small CNN on scikit-learn's bundled 8x8 digits with ``pk.Model``.
 
     python examples/train_digits.py --backend jax --epochs 20
+    python examples/train_digits.py --backend torch
 
 Loads the digits (no download), scales them to [0, 1], holds out a stratified
 20% test split, trains with a progress bar, a 10% validation split and early
-stopping, prints the test accuracy and exits non-zero below 0.97.
+stopping, prints the test accuracy and exits non-zero below 0.97. The same
+script runs on either backend; only ``backend=`` changes.
+
+On PyTorch the script runs ``torch.set_num_threads(--threads)`` (default 1):
+for a model this small on a small CPU one thread is as fast as two when the
+machine is idle and many times faster when other processes load it (see
+``benchmarks/RESULTS.md``). The library itself never changes torch's threads.
 """
 from __future__ import annotations
 
@@ -66,7 +73,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=1, help="PyTorch intra-op threads (torch only)")
     args = parser.parse_args(argv)
+    if args.backend == "torch":
+        import torch
+
+        torch.set_num_threads(args.threads)
     model, accuracy = train(args.backend, args.epochs, args.batch_size, args.seed)
     model.summary()
     print(f"test accuracy: {accuracy:.4f}")

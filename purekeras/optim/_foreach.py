@@ -79,16 +79,24 @@ def adam(params: list, grads: list, m: list, v: list, v_hat: list | None, alpha,
     new_vh = None if v_hat is None else [None] * n
     for dtype, index in _groups(params).items():
         g = [t if t.dtype == dtype else t.to(dtype) for t in _take(grads, index)]
+        old_v = _take(v, index)
         m1 = torch._foreach_lerp(_take(m, index), g, 1 - beta_1)  # m + (g - m) * (1 - beta_1)
-        v1 = torch._foreach_lerp(_take(v, index), torch._foreach_mul(g, g), 1 - beta_2)
+        # Few new tensors: on CPU each large one costs page faults (glibc hands freed
+        # blocks back to the OS), more than a pass over memory. In place on our own.
+        v1 = torch._foreach_mul(g, g)
+        torch._foreach_sub_(v1, old_v)
+        torch._foreach_mul_(v1, 1 - beta_2)
+        torch._foreach_add_(v1, old_v)  # v + (g**2 - v) * (1 - beta_2)
         if v_hat is not None:
             vh1 = torch._foreach_maximum(_take(v_hat, index), v1)
             _put(new_vh, index, vh1)
         denom = torch._foreach_sqrt(vh1 if v_hat is not None else v1)
         torch._foreach_add_(denom, epsilon)
-        step = torch._foreach_mul(m1, alpha.to(dtype))
-        torch._foreach_div_(step, denom)
-        _put(new_p, index, torch._foreach_sub(_take(params, index), step))
+        p1 = torch._foreach_mul(m1, alpha.to(dtype))
+        torch._foreach_div_(p1, denom)  # m * alpha / (sqrt(v) + epsilon)
+        torch._foreach_sub_(p1, _take(params, index))
+        torch._foreach_neg_(p1)  # p - step, exactly (negation is exact)
+        _put(new_p, index, p1)
         _put(new_m, index, m1)
         _put(new_v, index, v1)
     return new_p, new_m, new_v, new_vh

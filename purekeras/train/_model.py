@@ -76,6 +76,12 @@ class Model:
     know their inputs; otherwise the weights are built from the first data seen.
     ``seed`` makes initialisation, dropout and shuffling reproducible: the weights
     equal ``train.init_state(model, opt, random.key(seed), spec).params``.
+    ``backend`` (``"jax"``, ``"torch"``) is this model's own: models on different
+    backends train side by side in one process. On PyTorch the steps run eagerly
+    unless ``compile(jit_compile=True)``; for small models on a small CPU call
+    ``torch.set_num_threads(1)`` yourself (purekeras never changes it): two
+    threads gain little there and lose many times over when other processes load
+    the cores (``benchmarks/RESULTS.md``).
 
     >>> import purekeras as pk
     >>> from purekeras import nn
