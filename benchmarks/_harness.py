@@ -236,3 +236,21 @@ def header(title: str) -> None:
     print(f"\n## {title}\n")
     print(f"_{info['cpu']}, {info['cpus']} CPUs, jax {info['jax']}, load average {info['load']}_\n",
           flush=True)
+
+
+def epoch_stamp_callback():
+    """A purekeras callback recording ``time.perf_counter()`` at each epoch end in
+    ``.stamps`` (so fit's epochs can be timed after the compiling first one)."""
+    import time
+
+    from purekeras import callbacks
+
+    class EpochStamp(callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.stamps: list[float] = []
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.stamps.append(time.perf_counter())
+
+    return EpochStamp()

@@ -77,17 +77,9 @@ class PkFit:
 
     def __init__(self, workload: wl.Workload):
         import purekeras as pk
-        from purekeras import callbacks, optim, train
+        from purekeras import optim, train
 
-        class Stamp(callbacks.Callback):
-            def __init__(self):
-                super().__init__()
-                self.stamps: list[float] = []
-
-            def on_epoch_end(self, epoch, logs=None):
-                self.stamps.append(time.perf_counter())
-
-        self.stamp_class = Stamp
+        self.stamp_class = h.epoch_stamp_callback
         self.workload = workload
         self.x, self.y = dataset(workload)
         self.model = pk.Model(workload.purekeras_spec(), input_shape=workload.input_shape, backend="jax")

@@ -305,17 +305,9 @@ class PkFit(bench_fit.PkFit):
 
     def __init__(self, workload: wl.Workload, backend: str, jit_compile="auto"):
         import purekeras as pk
-        from purekeras import callbacks, optim, train
+        from purekeras import optim, train
 
-        class Stamp(callbacks.Callback):
-            def __init__(self):
-                super().__init__()
-                self.stamps: list[float] = []
-
-            def on_epoch_end(self, epoch, logs=None):
-                self.stamps.append(time.perf_counter())
-
-        self.stamp_class, self.workload = Stamp, workload
+        self.workload = workload
         self.x, self.y = bench_fit.dataset(workload)
         self.model = pk.Model(workload.purekeras_spec(), input_shape=workload.input_shape, backend=backend)
         self.model.compile(optimizer=optim.Adam(learning_rate=wl.LEARNING_RATE, epsilon=wl.EPSILON),
