@@ -103,3 +103,16 @@ def test_low_precision_runs(case, dtype, backend):
         assert ops.dtype(low) == dtype
         tol = 5e-2 if dtype == "bfloat16" else 1e-2
         np.testing.assert_allclose(_numpy(low), _numpy(high), rtol=tol * 4, atol=tol * 4)
+
+
+DETERMINISTIC = [case for case in LAYER_CASES if not case.layer.uses_rng]
+
+
+@pytest.mark.parametrize("case", DETERMINISTIC, ids=[case.id for case in DETERMINISTIC])
+def test_uses_rng_declaration_is_truthful(case):
+    """A layer that says it draws no randomness trains the same without an rng."""
+    params, state = _init(case, "jax")
+    x = _to_backend(case.make_inputs(), "jax")
+    with_key, _ = case.layer.apply(params, state, x, training=True, rng=random.key(1, backend="jax"))
+    without, _ = case.layer.apply(params, state, x, training=True, rng=None)
+    optree.tree_map(np.testing.assert_array_equal, _numpy(with_key), _numpy(without))

@@ -181,6 +181,10 @@ class MultiHeadAttention(Layer):
             init_child(layer, name, key, spec, params, state)
         return params, state
 
+    @property
+    def uses_rng(self) -> bool:
+        return self.dropout > 0.0
+
     def apply(self, params, state, inputs, *, training=False, rng=None, attention_mask=None,
               use_causal_mask: bool = False, return_attention_scores: bool = False):
         query, value, key = self._inputs(inputs, "the input")

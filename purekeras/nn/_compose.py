@@ -50,6 +50,16 @@ def child_key(key, name: str):
     return random.fold_in(key, name_hash(name))
 
 
+def child_rng(layer, rng, name: str):
+    """The ``rng`` to hand child ``name`` in ``apply``: its own key if it uses one, else None."""
+    return child_key(rng, name) if layer.uses_rng else None
+
+
+def any_uses_rng(layers) -> bool:
+    """A composite uses an rng when any of its children does."""
+    return any(layer.uses_rng for layer in layers)
+
+
 def init_child(layer, name: str, key, input_spec, params: dict, state: dict):
     """Init ``layer`` as child ``name``; store its non-empty params/state under ``name``."""
     child_params, child_state = layer.init(child_key(key, name), input_spec)
@@ -65,7 +75,7 @@ def apply_child(layer, name: str, params: dict, state: dict, x, *, training: boo
     """Apply child ``name``; record its new state in ``new_state`` and return its output."""
     y, child_state = layer.apply(
         params.get(name, {}), state.get(name, {}), x,
-        training=training, rng=child_key(rng, name),
+        training=training, rng=child_rng(layer, rng, name),
     )
     if child_state:
         new_state[name] = child_state

@@ -30,6 +30,8 @@ class _Conv(Layer):
     """Shared implementation of ``Conv1D`` / ``Conv2D``; ``rank`` is the number of
     spatial axes. ``y = activation(conv(x, kernel) + bias)``."""
 
+    uses_rng: ClassVar[bool] = False
+
     rank: ClassVar[int] = 0
     paddings: ClassVar[tuple[str, ...]] = ("valid", "same")
 

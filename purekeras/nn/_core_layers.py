@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from .. import ops, random
 from . import _activations as activations
@@ -37,6 +37,8 @@ class Activation(Layer):
     [[0.0, 2.0]]
     """
 
+    uses_rng: ClassVar[bool] = False
+
     activation: Any = None
 
     def __post_init__(self):
@@ -61,6 +63,8 @@ class Identity(Layer):
     >>> nn.Identity().apply({}, {}, x)[0].tolist()
     [[1.0, 1.0]]
     """
+
+    uses_rng: ClassVar[bool] = False
 
     def apply(self, params, state, x, *, training=False, rng=None):
         return x, state

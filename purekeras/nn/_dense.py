@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from .. import ops, random
 from . import _activations as activations
@@ -25,6 +25,8 @@ class Dense(Layer):
     >>> layer.apply(params, state, ops.ones((2, 3), backend="jax"))[0].shape
     (2, 4)
     """
+
+    uses_rng: ClassVar[bool] = False
 
     units: int
     activation: Any = None

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 from .. import ops, random
 from . import _activations as activations
@@ -46,6 +46,8 @@ class EinsumDense(Layer):
     >>> layer.apply(params, state, ops.ones((1, 5, 3), backend="jax"))[0].shape
     (1, 5, 2, 4)
     """
+
+    uses_rng: ClassVar[bool] = False
 
     equation: str
     output_shape: Any

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from .. import ops
 from . import _initializers as initializers
@@ -29,6 +29,8 @@ class Embedding(Layer):
     >>> layer.apply(params, state, ids)[0].shape
     (1, 3, 4)
     """
+
+    uses_rng: ClassVar[bool] = False
 
     input_dim: int
     output_dim: int

@@ -23,7 +23,7 @@ from typing import Any
 
 import optree
 
-from ._compose import child_key, children_regularization_loss
+from ._compose import any_uses_rng, child_key, child_rng, children_regularization_loss
 from ._layer import Layer
 from ._naming import assign_names
 from ._spec import InputSpec
@@ -202,6 +202,10 @@ class Functional(Layer):
         self._run(specs, call)
         return params, state
 
+    @property
+    def uses_rng(self) -> bool:
+        return any_uses_rng(self.layers)
+
     def apply(self, params, state, x, *, training=False, rng=None):
         new_state: dict = {}
 
@@ -210,7 +214,7 @@ class Functional(Layer):
             call_name = name if call_number == 0 else f"{name}:{call_number}"
             current = new_state.get(name, state.get(name, {}))
             y, s = layer.apply(params.get(name, {}), current, args, training=training,
-                               rng=child_key(rng, call_name))
+                               rng=child_rng(layer, rng, call_name))
             if s:
                 new_state[name] = s
             return y

@@ -66,6 +66,21 @@ class Layer:
 
     # -- shared helpers --------------------------------------------------------
     @property
+    def uses_rng(self) -> bool:
+        """Whether ``apply`` may draw on ``rng``. Composites derive a key only for
+        children that do (a ``fold_in`` per child costs real time on eager
+        backends). True unless a layer says otherwise, so a custom stochastic
+        layer needs nothing; deterministic layers set ``uses_rng = False``.
+
+        >>> from purekeras import nn
+        >>> nn.Dense(2).uses_rng, nn.Dropout(0.5).uses_rng
+        (False, True)
+        >>> nn.Sequential([nn.Dense(2), nn.Dropout(0.5)]).uses_rng
+        True
+        """
+        return True
+
+    @property
     def variable_dtype(self) -> str:
         return variable_and_compute_dtype(self.dtype)[0]
 

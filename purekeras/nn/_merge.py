@@ -14,6 +14,8 @@ from ._spec import InputSpec
 class _Merge(Layer):
     """Base of the merge layers: checks a list of inputs and combines them."""
 
+    uses_rng: ClassVar[bool] = False
+
     def _check_list(self, inputs, what: str = "inputs") -> list:
         if not isinstance(inputs, (list, tuple)) or len(inputs) == 0:
             raise self.error(

@@ -6,7 +6,7 @@ and the result is cast back to the compute dtype.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from .. import ops, random
 from . import _initializers as initializers
@@ -84,6 +84,8 @@ class BatchNormalization(Layer):
     >>> [round(float(v), 2) for v in state["moving_mean"]]
     [0.01, 0.02, 0.03]
     """
+
+    uses_rng: ClassVar[bool] = False
 
     axis: int = -1
     momentum: float = 0.99
@@ -167,6 +169,8 @@ class LayerNormalization(Layer):
     >>> y.tolist()
     [[-1.0, 1.0]]
     """
+
+    uses_rng: ClassVar[bool] = False
 
     axis: Any = -1
     epsilon: float = 1e-3

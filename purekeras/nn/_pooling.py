@@ -22,6 +22,8 @@ def _as_tuple(layer: Layer, value, n: int, what: str) -> tuple[int, ...]:
 class _Pooling(Layer):
     """Windowed max/average over the spatial axes of ``(batch, *spatial, channels)``."""
 
+    uses_rng: ClassVar[bool] = False
+
     _rank: ClassVar[int]
     _mode: ClassVar[str]  # "max" or "avg"
 
@@ -132,6 +134,8 @@ class AveragePooling2D(_Pooling):
 @dataclass(frozen=True)
 class _GlobalPooling(Layer):
     """Max/mean over all spatial axes of ``(batch, *spatial, channels)``."""
+
+    uses_rng: ClassVar[bool] = False
 
     _rank: ClassVar[int]
     _mode: ClassVar[str]

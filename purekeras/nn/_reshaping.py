@@ -1,6 +1,8 @@
 """Reshaping layers: Flatten and Reshape (the batch axis is kept)."""
 from __future__ import annotations
 
+from typing import ClassVar
+
 import math
 from dataclasses import dataclass
 
@@ -22,6 +24,8 @@ class Flatten(Layer):
     >>> nn.Flatten().apply({}, {}, ops.ones((2, 3, 4), backend="jax"))[0].shape
     (2, 12)
     """
+
+    uses_rng: ClassVar[bool] = False
 
     data_format: str | None = None
 
@@ -52,6 +56,8 @@ class Reshape(Layer):
     >>> nn.Reshape((4, 3)).apply({}, {}, ops.ones((2, 3, 4), backend="jax"))[0].shape
     (2, 4, 3)
     """
+
+    uses_rng: ClassVar[bool] = False
 
     target_shape: tuple
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from ._compose import apply_child, children_regularization_loss, init_child
+from ._compose import any_uses_rng, apply_child, children_regularization_loss, init_child
 from ._layer import Layer
 from ._functional import SymbolicTensor
 from ._naming import assign_names
@@ -66,6 +66,10 @@ class Sequential(Layer):
         for name, layer in self.named_layers:
             spec = init_child(layer, name, key, spec, params, state)
         return params, state
+
+    @property
+    def uses_rng(self) -> bool:
+        return any_uses_rng(self.layers)
 
     def apply(self, params, state, x, *, training=False, rng=None):
         new_state: dict = {}
