@@ -123,3 +123,20 @@ def test_compile_fullgraph_without_graph_breaks():
     key = random.key(6, backend="torch")
     _assert_trees_close(grad_step(params, state, x, y, key),
                         torch.func.grad(_loss, has_aux=True)(params, state, x, y, key))
+
+
+def test_ops_value_and_grad_autograd_path_equals_torch_func_path():
+    """Outside a transform ``ops.value_and_grad`` runs one ``torch.autograd.grad``;
+    inside ``torch.func`` it nests as ``grad_and_value``: both give the same numbers,
+    and the aux comes back detached from any graph."""
+    from purekeras import ops
+
+    params, state, x, y = _setup()
+    rng = random.key(1, backend="torch")
+    fn = ops.value_and_grad(lambda p: _loss(p, state, x, y, rng), has_aux=True, backend="torch")
+    (value, new_state), grads = fn(params)
+    assert value.grad_fn is None and all(t.grad_fn is None for t in optree.tree_leaves(new_state))
+    # The same function under an (identity) vmap takes the functorch path.
+    (value_f, _), grads_f = torch.func.vmap(lambda _: fn(params), randomness="same")(torch.zeros(1))
+    torch.testing.assert_close(value_f[0], value)
+    optree.tree_map(lambda a, b: torch.testing.assert_close(a[0], b), grads_f, grads)

@@ -69,7 +69,9 @@ def make_train_step(model, loss: Callable, optimizer, *, metrics: Sequence = ())
 
     def train_step(ts: TrainState, batch):
         x, y, sample_weight, mask = _unpack(batch)
-        rng, step_rng = random.split(ts.rng)
+        # The key advances only for a model that draws randomness: a deterministic
+        # model's step skips a threefry (costly on eager backends).
+        rng, step_rng = random.split(ts.rng) if model.uses_rng else (ts.rng, None)
 
         def loss_fn(params):
             y_pred, new_state = model.apply(params, ts.state, x, training=True, rng=step_rng)
