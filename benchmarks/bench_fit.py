@@ -79,7 +79,6 @@ class PkFit:
         import purekeras as pk
         from purekeras import optim, train
 
-        self.stamp_class = h.epoch_stamp_callback
         self.workload = workload
         self.x, self.y = dataset(workload)
         self.model = pk.Model(workload.purekeras_spec(), input_shape=workload.input_shape, backend="jax")
@@ -88,7 +87,7 @@ class PkFit:
                            metrics=["accuracy"])
 
     def trial(self, epochs: int) -> list[float]:
-        stamp = self.stamp_class()
+        stamp = h.epoch_stamp_callback()
         self.model.fit(self.x, self.y, batch_size=self.workload.batch_size, epochs=epochs, verbose=0,
                        callbacks=[stamp])
         return epoch_times(stamp.stamps)
