@@ -18,7 +18,8 @@ from pathlib import Path
 import _harness as h
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ("bench_startup.py", "bench_train_step.py", "bench_flops.py", "bench_fit.py", "bench_torch.py")
+SCRIPTS = ("bench_startup.py", "bench_train_step.py", "bench_flops.py", "bench_fit.py", "bench_torch.py",
+           "bench_tf.py", "bench_openvino.py")
 
 
 def run_script(script: str, quick: bool) -> tuple[str, float]:

@@ -25,7 +25,9 @@ _LAZY = {
     "state": ("purekeras.state", None),
     "callbacks": ("purekeras.train.callbacks", None),
     "jit": ("purekeras._jit", "jit"),
+    "export": ("purekeras._export", "export"),
     "Model": ("purekeras.train._model", "Model"),
+    "load_model": ("purekeras.train._model", "load_model"),
     "InputSpec": ("purekeras.nn._spec", "InputSpec"),
 }
 

@@ -4,8 +4,11 @@ JAX: ``jax.jit`` with the train state (argument 0) donated, so its buffers are
 reused in place. PyTorch: eager by default (NumPy arguments become tensors);
 ``compile=True`` gives ``torch.compile(fullgraph=True)``. On a CPU its compile
 time (25-35 s per step function on 2 cores) outweighs its gains for small
-models: see ``benchmarks/RESULTS.md``. The backend is named, never guessed from
-a global switch.
+models: see ``benchmarks/RESULTS.md``. TensorFlow: ``tf.function(jit_compile=True)``
+traced once per input signature (shapes and dtypes of the first call; a new
+signature traces once more), XLA-compiled; where XLA cannot compile the function
+it warns, naming the reason, and runs it as a plain TensorFlow graph; donation is
+a no-op. The backend is named, never guessed from a global switch.
 
 >>> import purekeras as pk
 >>> f = pk.jit(lambda ts, x: (ts, x * 2), backend="jax", donate_argnums=())
@@ -23,9 +26,10 @@ def jit(fn: Callable, *, backend: str | None = None, donate_argnums: tuple[int, 
         static_argnums: tuple[int, ...] = (), compile: bool | None = None) -> Callable:
     """Compile ``fn`` for ``backend`` (default: the process default backend).
 
-    ``compile``: ``None`` is the backend's default (JAX compiles; PyTorch runs
-    eagerly), ``True`` asks for the framework's compiler (``torch.compile``),
-    ``False`` for eager execution (``jax.jit`` skipped, for debugging).
+    ``compile``: ``None`` is the backend's default (JAX and TensorFlow compile;
+    PyTorch runs eagerly), ``True`` asks for the framework's compiler
+    (``torch.compile``; XLA on JAX and TensorFlow), ``False`` for eager execution
+    (``jax.jit`` / ``tf.function`` skipped, for debugging).
 
     >>> import purekeras as pk
     >>> pk.jit(lambda ts, x: (ts, x + 1), backend="jax", compile=False)(0, 1)

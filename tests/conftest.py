@@ -4,6 +4,9 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# Keras 3 is the oracle on JAX. `import tensorflow` (the tensorflow backend, loaded
+# below) imports keras too, which fixes its backend then: choose it first.
+os.environ.setdefault("KERAS_BACKEND", "jax")
 
 import pytest
 

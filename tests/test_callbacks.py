@@ -172,8 +172,8 @@ def test_model_checkpoint_best_only_writes_and_loads_back(tmp_path):
     every = callbacks.ModelCheckpoint(str(tmp_path / "b-{epoch}-{batch}.npz"), save_freq=3)
     m.fit(x, y, batch_size=4, epochs=2, verbose=0, callbacks=[every])  # 8 batches: saves after 3 and 6
     assert sorted(p.name for p in tmp_path.glob("b-*")) == ["b-1-3.npz", "b-2-2.npz"]
-    with pytest.raises(ValueError, match="Keras file format"):
-        callbacks.ModelCheckpoint(str(tmp_path / "model.keras"))
+    with pytest.raises(ValueError, match="legacy Keras file format"):
+        callbacks.ModelCheckpoint(str(tmp_path / "model.h5"))
 
 
 def test_terminate_on_nan(capsys):

@@ -1,5 +1,6 @@
-"""JAX and PyTorch side by side in one process: same seed, same bits; same params
-and inputs, same outputs and gradients.
+"""JAX next to every other training backend (PyTorch, TensorFlow) in one process:
+same seed, same bits; same params and inputs, same outputs and gradients. Each
+test runs once per backend compared with JAX (the ``other`` fixture).
 
 - Random: split / fold_in / bits and every sampler are bit-identical across
   backends (threefry2x32 as ``jax.random``; float steps fenced from FMA fusion and
@@ -26,9 +27,10 @@ from purekeras import nn, ops, random, train
 from purekeras.ops import _portable
 
 from .cases.registry import LAYER_CASES
+from .conftest import TRAINING_BACKENDS
 from .test_layers import _spec
 
-BACKENDS = ("jax", "torch")
+OTHERS = [b for b in TRAINING_BACKENDS if b != "jax"]
 IDS = [c.id for c in LAYER_CASES]
 LOW_CASES = [c for c in LAYER_CASES if c.low_precision]
 # Units in the last place (2**-10 for float16, 2**-7 for bfloat16) times the largest |output|.
@@ -66,8 +68,14 @@ def _assert_close(x, y, rtol=1e-5, atol=1e-6, what=""):
                                    err_msg=what)
 
 
-def _keys(seed):
-    return {b: random.key(seed, backend=b) for b in BACKENDS}
+@pytest.fixture(params=OTHERS)
+def other(request) -> str:
+    """Each installed training backend but JAX, compared with JAX."""
+    return request.param
+
+
+def _keys(seed, other):
+    return {b: random.key(seed, backend=b) for b in ("jax", other)}
 
 
 # ----------------------------------------------------------------------------
@@ -77,14 +85,14 @@ SEEDS = [0, 1, 42, 2**32 + 5, 2**64 - 1]
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_split_fold_in_and_bits_are_bitwise_equal(seed):
-    keys = _keys(seed)
+def test_split_fold_in_and_bits_are_bitwise_equal(seed, other):
+    keys = _keys(seed, other)
     for num in (1, 2, 5):
-        _assert_bitwise(*(random.split(keys[b], num) for b in BACKENDS), f"split {num}")
+        _assert_bitwise(*(random.split(k, num) for k in keys.values()), f"split {num}")
     for data in (0, 1, 12345, 2**31, 2**32 - 1):
-        _assert_bitwise(*(random.fold_in(keys[b], data) for b in BACKENDS), f"fold_in {data}")
+        _assert_bitwise(*(random.fold_in(k, data) for k in keys.values()), f"fold_in {data}")
     for shape in [(), (1,), (3,), (2, 3), (4, 5, 6), (1001,)]:
-        _assert_bitwise(*(random.bits(keys[b], shape) for b in BACKENDS), f"bits {shape}")
+        _assert_bitwise(*(random.bits(k, shape) for k in keys.values()), f"bits {shape}")
 
 
 SAMPLERS = {
@@ -110,21 +118,21 @@ SAMPLERS = {
 
 
 @pytest.mark.parametrize("name", sorted(SAMPLERS))
-def test_samplers_are_bitwise_equal(name):
+def test_samplers_are_bitwise_equal(name, other):
     for seed in (0, 7):
-        keys = _keys(seed)
-        _assert_bitwise(*(SAMPLERS[name](keys[b]) for b in BACKENDS), f"{name} seed {seed}")
+        keys = _keys(seed, other)
+        _assert_bitwise(*(SAMPLERS[name](k) for k in keys.values()), f"{name} seed {seed}")
 
 
-def test_standard_normal_over_the_range_of_bits():
+def test_standard_normal_over_the_range_of_bits(other):
     """A strided sweep over all 2**23 bit patterns the sampler reads (plus both ends),
-    compiled on JAX (where XLA would fuse multiply-adds) and eager on PyTorch.
+    compiled on JAX and TensorFlow (where XLA would fuse multiply-adds) and eager on PyTorch.
     An exhaustive sweep of all 2**23 patterns (normal, truncated normal, uniform;
     float32/16, bfloat16) was run once and was bitwise equal too."""
     high = np.unique(np.r_[np.arange(0, 2**23, 61), [0, 1, 2**22, 2**23 - 2, 2**23 - 1]]).astype(np.uint32)
     raw = (high << np.uint32(9)) | np.uint32(0x155)  # the low 9 bits are ignored
     out = [pk.jit(random._standard_normal, backend=b, donate_argnums=())(ops.asarray(raw, backend=b))
-           for b in BACKENDS]
+           for b in ("jax", other)]
     _assert_bitwise(*out, "standard normal")
 
 
@@ -136,12 +144,12 @@ def _ulps(a, b):
     return np.abs(ordered(a) - ordered(b))
 
 
-def test_portable_erfinv_is_accurate():
+def test_portable_erfinv_is_accurate(other):
     """Within 4 float32 ulps of the float64 truth over the sampler's inputs (XLA's own
     erf_inv is within 64, torch.erfinv within 1; the two differ on 2/3 of them)."""
     u = (np.arange(0, 2**23, 7, dtype=np.float32) + np.float32(0.5)) * np.float32(2.0**-22) - np.float32(1.0)
     truth = special.erfinv(u.astype(np.float64)).astype(np.float32)
-    for b in BACKENDS:
+    for b in ("jax", other):
         ours = _np(pk.jit(_portable.erfinv, backend=b, donate_argnums=())(ops.asarray(u, backend=b)))
         assert _ulps(ours, truth).max() <= 4, b
 
@@ -151,12 +159,12 @@ def test_portable_erfinv_is_accurate():
 
 
 @pytest.mark.parametrize("case", LAYER_CASES, ids=IDS)
-def test_same_seed_gives_bitwise_equal_params(case):
+def test_same_seed_gives_bitwise_equal_params(case, other):
     layers = [case.layer] + [dataclasses.replace(case.layer, dtype=d) for d in _EPS if case.low_precision]
     for layer in layers:
         jax_init = layer.init(random.key(3, backend="jax"), _spec(case))
-        torch_init = layer.init(random.key(3, backend="torch"), _spec(case))
-        _assert_trees_bitwise(jax_init, torch_init, f"{case.id} dtype={layer.dtype}")
+        other_init = layer.init(random.key(3, backend=other), _spec(case))
+        _assert_trees_bitwise(jax_init, other_init, f"{case.id} dtype={layer.dtype} on {other}")
 
 
 def _float_inputs(inputs) -> bool:
@@ -179,62 +187,63 @@ def _outputs_and_grads(layer, params, state, inputs, backend, training=False):
 
 
 @pytest.mark.parametrize("case", LAYER_CASES, ids=IDS)
-def test_same_params_same_outputs_and_gradients(case):
+def test_same_params_same_outputs_and_gradients(case, other):
     params, state = case.layer.init(random.key(0, backend="jax"), _spec(case))
     inputs = case.make_inputs()
     for training in (False, True):
         y_jax, s_jax, g_jax = _outputs_and_grads(case.layer, params, state, inputs, "jax", training)
-        y_torch, s_torch, g_torch = _outputs_and_grads(case.layer, params, state, inputs, "torch", training)
-        what = f"{case.id} training={training}"
-        _assert_close(y_jax, y_torch, what=f"{what}: outputs")
-        _assert_close(s_jax, s_torch, what=f"{what}: state")
-        _assert_close(g_jax, g_torch, what=f"{what}: gradients")
+        y_other, s_other, g_other = _outputs_and_grads(case.layer, params, state, inputs, other, training)
+        what = f"{case.id} on {other} training={training}"
+        _assert_close(y_jax, y_other, what=f"{what}: outputs")
+        _assert_close(s_jax, s_other, what=f"{what}: state")
+        _assert_close(g_jax, g_other, what=f"{what}: gradients")
 
 
 @pytest.mark.parametrize("dtype", sorted(_EPS))
 @pytest.mark.parametrize("case", LOW_CASES, ids=[c.id for c in LOW_CASES])
-def test_low_precision_outputs_agree(case, dtype):
+def test_low_precision_outputs_agree(case, dtype, other):
     layer = dataclasses.replace(case.layer, dtype=dtype)
     params, state = layer.init(random.key(0, backend="jax"), _spec(case))
     inputs = case.make_inputs()
     if _float_inputs(inputs):
         inputs = optree.tree_map(lambda a: _np(ops.cast(ops.asarray(a, backend="jax"), dtype)), inputs)
-    outs = [layer.apply(_to(params, b), _to(state, b), _to(inputs, b))[0] for b in BACKENDS]
+    outs = [layer.apply(_to(params, b), _to(state, b), _to(inputs, b))[0] for b in ("jax", other)]
     for a, b in zip(*(optree.tree_leaves(o) for o in outs), strict=True):
         a, b = _np(a), _np(b)
-        assert a.dtype.name == b.dtype.name == dtype, (case.id, a.dtype, b.dtype)
+        assert a.dtype.name == b.dtype.name == dtype, (case.id, other, a.dtype, b.dtype)
         a, b = a.astype(np.float64), b.astype(np.float64)
         bound = LOW_ULPS * _EPS[dtype] * max(np.abs(a).max(), 1e-3)
-        assert np.abs(a - b).max() <= bound, (case.id, dtype, np.abs(a - b).max(), bound)
+        assert np.abs(a - b).max() <= bound, (case.id, other, dtype, np.abs(a - b).max(), bound)
 
 
-def test_same_rng_gives_the_same_dropout_mask():
+def test_same_rng_gives_the_same_dropout_mask(other):
     """The same cells are dropped; the kept ones are ``x / (1 - rate)``, which XLA
     computes as ``x * (1 / (1 - rate))`` for a constant rate (within 1 ulp of the
-    division PyTorch does)."""
+    division the other backend does eagerly)."""
     x = np.random.default_rng(0).standard_normal((8, 16, 32)).astype("float32")
     for layer in (nn.Dropout(0.3), nn.Dropout(0.5, noise_shape=(None, 1, 32))):
         outs = [_np(layer.apply({}, {}, ops.asarray(x, backend=b), training=True,
-                                rng=random.key(5, backend=b))[0]) for b in BACKENDS]
+                                rng=random.key(5, backend=b))[0]) for b in ("jax", other)]
         _assert_bitwise(outs[0] == 0, outs[1] == 0, f"{layer!r}: mask")
         np.testing.assert_allclose(outs[1], outs[0], rtol=1.2e-7, atol=0)
         assert 0.2 < float(np.mean(outs[0] == 0)) < 0.6
 
 
-def test_both_backends_train_side_by_side():
-    """One process, no switch: the same model trained on JAX and PyTorch in
+def test_both_backends_train_side_by_side(other):
+    """One process, no switch: the same model trained on JAX and another backend in
     alternation from the same seed stays within float32 rounding."""
+    backends = ("jax", other)
     model = nn.Sequential([nn.Dense(8, activation="relu"), nn.Dense(3)])
     rng = np.random.default_rng(0)
     x, y = rng.standard_normal((16, 4)).astype("float32"), rng.integers(0, 3, 16).astype("int32")
-    params = {b: model.init(random.key(0, backend=b), nn.InputSpec((None, 4)))[0] for b in BACKENDS}
-    _assert_trees_bitwise(params["jax"], params["torch"], "init")
+    params = {b: model.init(random.key(0, backend=b), nn.InputSpec((None, 4)))[0] for b in backends}
+    _assert_trees_bitwise(params["jax"], params[other], "init")
     loss = train.losses.SparseCategoricalCrossentropy(from_logits=True)
     for _ in range(3):
-        for b in BACKENDS:
+        for b in backends:
             def objective(p, b=b):
                 return loss(ops.asarray(y, backend=b), model.apply(p, {}, ops.asarray(x, backend=b))[0])
 
             grads = ops.grad(objective, backend=b)(params[b])
             params[b] = optree.tree_map(lambda p, g: ops.subtract(p, ops.multiply(g, 0.1)), params[b], grads)
-    _assert_close(params["jax"], params["torch"], rtol=1e-5, atol=1e-6, what="after 3 steps")
+    _assert_close(params["jax"], params[other], rtol=1e-5, atol=1e-6, what=f"{other} after 3 steps")

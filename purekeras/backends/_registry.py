@@ -19,9 +19,12 @@ BACKEND_MODULES: dict[str, tuple[str, str]] = {
     "jax": ("purekeras.backends.jax_backend", "jax"),
     "torch": ("purekeras.backends.torch_backend", "torch"),
     "tensorflow": ("purekeras.backends.tensorflow_backend", "tensorflow"),
+    "openvino": ("purekeras.backends.openvino_backend", "openvino"),  # inference only
 }
 # Top-level module of an array's type -> backend name.
 _ARRAY_MODULES = {"jax": "jax", "jaxlib": "jax", "torch": "torch", "tensorflow": "tensorflow"}
+# Array types that purekeras defines itself, by full module name -> backend name.
+_OWN_ARRAY_MODULES = {"purekeras.backends._openvino._tensor": "openvino"}
 _PREFERENCE = ("jax", "torch", "tensorflow")
 _PYTHON_SCALARS = (bool, int, float, complex)
 
@@ -101,8 +104,8 @@ def _load_backend(name: str) -> Backend:
 def _backend_name_for_type(tp: type) -> str | None:
     if tp in _PYTHON_SCALARS:  # never decide; and torch.compile cannot trace float.__module__
         return None
-    top = tp.__module__.partition(".")[0]
-    return _ARRAY_MODULES.get(top)
+    module = tp.__module__
+    return _ARRAY_MODULES.get(module.partition(".")[0]) or _OWN_ARRAY_MODULES.get(module)
 
 
 def backend_of(*values, default: str | None = None) -> Backend:

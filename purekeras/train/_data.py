@@ -5,8 +5,9 @@ arrays, ``y`` an array (or ``None`` for predict), ``sample_weight`` an array or
 ``None``, ``mask`` float32 ones for real rows and zeros for padding. Every batch
 of one adapter has the same shapes (the last one is padded), so a compiled step
 never retraces. One adapter class per input kind sits behind ``adapt``: arrays,
-Python iterables, a PyTorch ``DataLoader`` (``TorchDataLoaderAdapter``; torch is
-imported only when one is given); a new kind (a ``tf.data.Dataset``) is one more class.
+Python iterables, a PyTorch ``DataLoader`` (``TorchDataLoaderAdapter``) and a
+``tf.data.Dataset`` (``TFDatasetAdapter``); torch and TensorFlow are never
+imported here (an object of theirs can only exist once they are).
 
 >>> import numpy as np
 >>> data = adapt(np.ones((5, 2)), np.arange(5), batch_size=2)
@@ -275,6 +276,57 @@ class TorchDataLoaderAdapter(IterableAdapter):
         return self._split(self.data.collate_fn([dataset[0]]))[:2]
 
 
+def _is_tf_dataset(x) -> bool:
+    """Whether ``x`` is a ``tf.data.Dataset`` (TensorFlow is never imported here)."""
+    dataset_ops = sys.modules.get("tensorflow.python.data.ops.dataset_ops")
+    return dataset_ops is not None and isinstance(x, dataset_ops.DatasetV2)
+
+
+class _NumpyBatches:
+    """A ``tf.data.Dataset`` as a re-iterable of NumPy batches (one pass per ``iter``)."""
+
+    def __init__(self, dataset):
+        self.dataset = dataset
+
+    def __iter__(self):
+        return self.dataset.as_numpy_iterator()
+
+
+class TFDatasetAdapter(IterableAdapter):
+    """A batched ``tf.data.Dataset`` of ``(x, y)`` / ``(x, y, sample_weight)`` (``x`` may
+    be a tuple or dict of inputs), for a model on any backend.
+
+    Re-iterable: one pass of the dataset per epoch (shuffling is the dataset's own).
+    Batches come out as NumPy (``as_numpy_iterator``), go through the same padding
+    and masking as any iterable (a short last batch is padded to the first batch's
+    size, so the step never retraces) and become the model's backend arrays in its
+    compiled step. Shapes for building the model come from ``element_spec`` where
+    it is static, so no element is drawn.
+
+    >>> import tensorflow as tf
+    >>> ds = tf.data.Dataset.from_tensor_slices((tf.ones((5, 2)), tf.range(5))).batch(2)
+    >>> data = adapt(ds)
+    >>> type(data).__name__, data.num_batches, [b[3].tolist() for b in data.batches(epoch=0)]
+    ('TFDatasetAdapter', 3, [[1.0, 1.0], [1.0, 1.0], [1.0, 0.0]])
+    >>> [(a.shape, a.dtype.name) for a in data.peek()]
+    [((1, 2), 'float32'), ((1,), 'int32')]
+    """
+
+    def __init__(self, dataset, *, class_weight: dict | None = None):
+        super().__init__(_NumpyBatches(dataset), class_weight=class_weight)
+        self.dataset = dataset
+        cardinality = int(dataset.cardinality())
+        self.num_batches = cardinality if cardinality >= 0 else None  # infinite (-1) / unknown (-2)
+
+    def peek(self) -> tuple | None:
+        spec = self.dataset.element_spec
+        leaves = _leaves(spec)
+        if not leaves or not all(s.shape.rank and None not in s.shape.as_list()[1:] for s in leaves):
+            return super().peek()  # dynamic shapes: look at the first batch
+        zeros = _tree_map(lambda s: np.zeros((1, *s.shape.as_list()[1:]), s.dtype.as_numpy_dtype), spec)
+        return self._split(zeros)[:2]
+
+
 def _is_array(value) -> bool:
     return isinstance(value, np.ndarray) or (
         hasattr(value, "shape") and hasattr(value, "dtype") and hasattr(value, "__array__"))
@@ -304,6 +356,9 @@ def adapt(x, y=None, sample_weight=None, *, batch_size: int | None = None, shuff
     if _is_torch_data_loader(x):
         _check_iterable_args(y, sample_weight, batch_size, "a DataLoader")
         return TorchDataLoaderAdapter(x, class_weight=class_weight)
+    if _is_tf_dataset(x):
+        _check_iterable_args(y, sample_weight, batch_size, "a tf.data.Dataset")
+        return TFDatasetAdapter(x, class_weight=class_weight)
     if _is_array_like(x):
         return ArrayAdapter(x, y, sample_weight, batch_size=32 if batch_size is None else batch_size,
                             shuffle=shuffle, class_weight=class_weight, seed=seed)

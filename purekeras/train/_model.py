@@ -29,7 +29,7 @@ import optree
 from .. import backends, ops, optim, random
 from .. import state as state_lib
 from .._jit import jit
-from ..nn import Functional, InputSpec
+from ..nn import Functional, Identity, InputSpec
 from ..nn._naming import snake_case
 from . import _steps as steps
 from . import losses as losses_lib
@@ -81,7 +81,9 @@ class Model:
     unless ``compile(jit_compile=True)``; for small models on a small CPU call
     ``torch.set_num_threads(1)`` yourself (purekeras never changes it): two
     threads gain little there and lose many times over when other processes load
-    the cores (``benchmarks/RESULTS.md``).
+    the cores (``benchmarks/RESULTS.md``). ``backend="openvino"`` makes an
+    inference-only model (``predict``, ``evaluate``, weights I/O; ``fit`` raises);
+    any model predicts on OpenVINO with ``predict(x, backend="openvino")``.
 
     >>> import purekeras as pk
     >>> from purekeras import nn
@@ -106,6 +108,7 @@ class Model:
         self._jit_compile = None  # pk.jit's compile=: None is the backend's default
         self.stop_training = False  # callbacks set it to end fit
         self.history = None
+        self._resume_at = None  # (epoch, step in it) where fit starts; set by BackupAndRestore
         self._ts: TrainState | None = None
         self._functions: dict = {}
         if self.input_spec is not None or isinstance(model, Functional):
@@ -119,6 +122,10 @@ class Model:
             params, model_state = self.spec.init(init_key)
         else:
             params, model_state = self.spec.init(init_key, input_spec)
+        self._install(input_spec, params, model_state, rng)
+
+    def _install(self, input_spec, params, model_state, rng) -> None:
+        """Hold these weights (freshly made or loaded: their dicts in Keras's order)."""
         self.input_spec = input_spec
         # Keras's weight order, from the freshly created dicts (jit returns sorted dicts).
         self._weight_order = state_lib.weight_paths(self.spec, params, model_state)
@@ -202,22 +209,57 @@ class Model:
         self._ts = ts._replace(params=params, state=model_state)
 
     def save_weights(self, filepath: str | os.PathLike, overwrite: bool = True) -> None:
-        """Write params and layer state to ``filepath`` in the portable format
-        (``state.save_tree``: a ``.npz``); Keras's ``.weights.h5`` arrives with Keras file support."""
+        """Write the weights; the suffix picks the format. ``.weights.h5``: Keras 3's file
+        (with the optimizer's state once compiled), which ``keras.Model.load_weights`` reads;
+        any other name: the portable format (``state.save_tree``, e.g. ``.npz``)."""
         ts = self._require_built("save_weights")
-        filepath = _portable_path(filepath)
+        filepath = os.fspath(filepath)
         if not overwrite and os.path.exists(filepath):
             raise FileExistsError(f"Model.save_weights: {filepath!r} exists and overwrite=False.")
-        state_lib.save_tree(filepath, {"params": ts.params, "state": ts.state})
+        if filepath.endswith(".weights.h5"):
+            state_lib.save_weights(filepath, self.spec, ts.params, ts.state, optimizer=self.optimizer,
+                                   opt_state=ts.opt_state, input_spec=self.input_spec)
+            return
+        state_lib.save_tree(_portable_path(filepath), {"params": ts.params, "state": ts.state})
 
     def load_weights(self, filepath: str | os.PathLike) -> None:
-        """Read weights written by ``save_weights``; every key and shape must match."""
+        """Read weights written by ``save_weights`` (or Keras): ``.weights.h5`` and ``.keras``
+        files are Keras 3's (the optimizer's state too, once compiled), other names the
+        portable format. Every variable and shape must match."""
         ts = self._require_built("load_weights")
+        filepath = os.fspath(filepath)
+        if filepath.endswith((".weights.h5", ".keras")):
+            params, model_state, opt_state = state_lib.load_weights(
+                filepath, self.spec, ts.params, ts.state, optimizer=self.optimizer, opt_state=ts.opt_state,
+                input_spec=self.input_spec)
+            self._ts = ts._replace(params=params, state=model_state, opt_state=opt_state)
+            return
         like = {"params": ts.params, "state": ts.state}
         loaded = state_lib.load_tree(_portable_path(filepath), like=like)
         new = optree.tree_map(lambda value, old: ops.asarray(value, ops.dtype(old), backend=self.backend),
                               loaded, like, none_is_leaf=False)
         self._ts = ts._replace(params=new["params"], state=new["state"])
+
+    def save(self, filepath: str | os.PathLike, overwrite: bool = True) -> None:
+        """Write the whole model to a Keras 3 ``.keras`` file: its config, weights and, once
+        compiled, its ``compile`` arguments and optimizer state (``pk.load_model`` and
+        ``keras.saving.load_model`` read it)."""
+        ts = self._require_built("save")
+        filepath = os.fspath(filepath)
+        if not filepath.endswith(".keras"):
+            raise ValueError(f"Model.save: the filename must end in '.keras', got {filepath!r}. "
+                             "Use save_weights for weights alone.")
+        if not overwrite and os.path.exists(filepath):
+            raise FileExistsError(f"Model.save: {filepath!r} exists and overwrite=False.")
+        loss = self.loss
+        if isinstance(self._loss_name, str) and self.loss is not None:
+            try:  # a loss given by name is written by that name, as Keras does
+                loss = self._loss_name if losses_lib.get(self._loss_name) == self.loss else loss
+            except (ValueError, TypeError):
+                pass
+        state_lib.save_model(filepath, self.spec, ts.params, ts.state, input_spec=self.input_spec,
+                             optimizer=self.optimizer, opt_state=ts.opt_state, loss=loss,
+                             metrics=self._metric_ids, steps_per_execution=self.steps_per_execution)
 
     def summary(self, print_fn=None) -> None:
         """Print a table of layers (name, class), output shapes and parameter counts."""
@@ -285,6 +327,8 @@ class Model:
                 return new_ts.metrics, logs
 
             return jit(evaluate, donate_argnums=(), **options)
+        if kind.startswith("predict:") or self.backend == "openvino":
+            return _predict_step_on(kind.partition(":")[2] or self.backend, self.spec)
         return jit(steps.make_predict_step(self.spec), donate_argnums=(), **options)
 
     # -- fit ------------------------------------------------------------------------
@@ -322,11 +366,14 @@ class Model:
                            verbose=verbose, epochs=epochs, steps=train.steps)
         self.stop_training = False
         cbs.on_train_begin()
+        initial_epoch, skip = self._take_resume(train, initial_epoch)
         epoch_logs: dict = {}
         for epoch in range(initial_epoch, epochs):
-            self._ts = reset_metrics(self._ts, self.metrics)
+            if not skip:  # resumed inside an epoch: keep the restored metric states
+                self._ts = reset_metrics(self._ts, self.metrics)
             cbs.on_epoch_begin(epoch)
-            logs = self._train_epoch(train, epoch, cbs)
+            logs = self._train_epoch(train, epoch, cbs, skip)
+            skip = 0
             if train.exhausted:
                 warnings.warn("fit: the input ran out of data; training stops. Give at least "
                               "steps_per_epoch * epochs batches.", stacklevel=2)
@@ -341,12 +388,28 @@ class Model:
         cbs.on_train_end(epoch_logs)
         return cbs.history
 
-    def _train_epoch(self, train: EpochIterator, epoch: int, cbs: CallbackList):
+    def _take_resume(self, train: EpochIterator, initial_epoch: int) -> tuple[int, int]:
+        """``(epoch, steps to skip in it)`` where fit starts: ``(initial_epoch, 0)`` unless
+        a callback's ``on_train_begin`` restored a run (``_resume_at``). A stream of
+        ``steps_per_epoch`` batches is then advanced past the epochs already done."""
+        if self._resume_at is None:
+            return initial_epoch, 0
+        (epoch, skip), self._resume_at = self._resume_at, None
+        if train.steps_per_epoch is not None:
+            for done in range(initial_epoch, epoch):
+                for _ in train.epoch(done):
+                    pass
+        return epoch, skip
+
+    def _train_epoch(self, train: EpochIterator, epoch: int, cbs: CallbackList, skip: int = 0):
         single = self._function("train")
         multi = self._function("train_multi") if self.steps_per_execution > 1 else None
         batch_begin, batch_end = cbs.on_train_batch_begin, cbs.on_train_batch_end
         logs = None
         for first, last, group in train.epoch(epoch):
+            if last < skip:  # resumed: these steps ran before the interruption
+                continue
+            group, first = group[max(skip - first, 0):], max(first, skip)
             batch_begin(first)
             if multi is not None and len(group) == self.steps_per_execution:
                 self._ts, logs = multi(self._ts, stack_batches(group))
@@ -393,12 +456,14 @@ class Model:
         return results
 
     def predict(self, x, batch_size: int | None = None, verbose="auto", steps: int | None = None,
-                callbacks: Sequence | None = None):
+                callbacks: Sequence | None = None, backend: str | None = None):
         """Outputs for ``x`` (arrays or an iterable of batches) as NumPy arrays, in the
-        model's output structure."""
+        model's output structure. ``backend="openvino"`` runs the forward pass on
+        OpenVINO's CPU plugin with the current weights (trained on any backend),
+        compiled once per batch shape and kept until the weights change."""
         adapter = adapt(x, batch_size=batch_size)
         self._build_from(adapter)
-        predict = self._function("predict")
+        predict = self._function("predict" if backend in (None, self.backend) else f"predict:{backend}")
         iterator = EpochIterator(adapter, steps_per_epoch=steps)
         verbose = _verbosity(verbose)
         cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
@@ -423,13 +488,62 @@ class Model:
                 f"backend={self.backend!r} built={self.built} compiled={self.optimizer is not None}>")
 
 
+def _predict_step_on(backend: str, spec):
+    """A ``(train_state, x) -> outputs`` step on an inference backend (OpenVINO)."""
+    if backend != "openvino":
+        raise ValueError(
+            f"Model.predict: backend={backend!r} is not an inference backend; pass backend='openvino' "
+            "(or leave it out to predict on the model's own backend).")
+    from ..backends.openvino_backend import PredictStep
+
+    return PredictStep(spec)
+
+
 def _portable_path(filepath) -> str:
     filepath = os.fspath(filepath)
     if filepath.endswith((".h5", ".keras")):
         raise ValueError(
-            f"{filepath!r} names a Keras file format, which arrives with Keras file support. "
-            "For now weights use the portable format: pass a path ending in '.npz'.")
+            f"{filepath!r}: Keras's weights files end in '.weights.h5' (save_weights / load_weights) and "
+            "whole models in '.keras' (save / pk.load_model); other names use the portable format ('.npz').")
     return filepath
+
+
+def load_model(filepath: str | os.PathLike, *, backend: str | None = None, custom_objects=None,
+               safe_mode: bool = True, compile: bool = True, seed: int = 0) -> Model:
+    """A ``pk.Model`` from a Keras 3 ``.keras`` file (written by ``Model.save`` or by Keras),
+    compiled as it was saved, with its optimizer state: ``fit`` goes on where it stopped.
+
+    Nothing in the file is executed or imported: only Keras's own layers, optimizers,
+    losses and metrics are mapped; others need ``safe_mode=False`` and
+    ``custom_objects={name: purekeras object}`` (``state.load_model``).
+
+    >>> import os, tempfile
+    >>> import purekeras as pk
+    >>> from purekeras import nn
+    >>> m = pk.Model(nn.Sequential([nn.Dense(2)]), input_shape=(3,)).compile(optimizer="sgd", loss="mse")
+    >>> path = os.path.join(tempfile.mkdtemp(), "m.keras")
+    >>> m.save(path)
+    >>> restored = pk.load_model(path)
+    >>> [w.shape for w in restored.get_weights()], type(restored.optimizer).__name__
+    ([(3, 2), (2,)], 'SGD')
+    """
+    backend = backends.get_backend(backend).name
+    loaded = state_lib.load_model(filepath, backend=backend, custom_objects=custom_objects,
+                                  safe_mode=safe_mode, compile=compile)
+    model = Model(Identity(), backend=backend, seed=seed)  # builds nothing: the weights come from the file
+    model.spec = loaded.model
+    model._install(loaded.input_spec, loaded.params, loaded.state,
+                   random.split(random.key(seed, backend=backend))[1])
+    if loaded.compile_args is not None:
+        args = loaded.compile_args
+        model.compile(optimizer=args.optimizer, loss=args.loss, metrics=list(args.metrics),
+                      steps_per_execution=args.steps_per_execution)
+    ts = model._require_built("load_model")
+    if loaded.opt_state is not None:
+        step = ops.asarray(ops.convert_to_numpy(loaded.opt_state.iterations), "int32", backend=backend)
+        ts = ts._replace(opt_state=loaded.opt_state, step=step)
+    model._ts = ts
+    return model
 
 
 def _check_reiterable(adapter, steps: int | None, epochs: int, what: str, steps_name: str) -> None:

@@ -28,6 +28,9 @@ class LayerCase:
     expected_params: dict = field(default_factory=dict)  # {var_name: shape}, checked exactly
     expected_state: dict = field(default_factory=dict)
     low_precision: bool = True  # runs in float16 / bfloat16
+    # Why this layer has no OpenVINO inference path (None: it has one, and
+    # tests/test_openvino.py checks it against JAX; the README names those without).
+    no_openvino: str | None = None
     rtol: float = 1e-5
     atol: float = 1e-5
 

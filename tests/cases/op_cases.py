@@ -34,7 +34,7 @@ META = [
     case("convert_to_numpy/array", ops.convert_to_numpy, [N(S)], lambda x: x, jit=False,
          check=lambda out, a: isinstance(out, np.ndarray) and out.dtype == np.float32),
     case("backend_name/array", ops.backend_name, [N((2,))], None, jit=False,
-         check=lambda out, a: isinstance(out, str) and out in ("jax", "torch", "tensorflow")),
+         check=lambda out, a: isinstance(out, str) and out in ("jax", "torch", "tensorflow", "openvino")),
     case("shape/3d", ops.shape, [N(S)], lambda x: x.shape),
     case("ndim/3d", ops.ndim, [N(S)], lambda x: x.ndim),
     case("size/3d", ops.size, [N(S)], lambda x: x.size),

@@ -8,6 +8,7 @@ arrays (convert with ``float(v)`` only when needed: it waits for the device).
 >>> stop.patience
 2
 """
+from ._backup import BackupAndRestore
 from ._base import Callback, CallbackList, format_logs, logs_to_floats
 from ._checkpoint import ModelCheckpoint
 from ._csv_logger import CSVLogger
@@ -20,7 +21,7 @@ from ._progbar import ProgbarLogger
 from ._terminate import TerminateOnNaN
 
 __all__ = [
-    "CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History", "LambdaCallback",
+    "BackupAndRestore", "CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History", "LambdaCallback",
     "LearningRateScheduler", "ModelCheckpoint", "MonitorCallback", "ProgbarLogger",
     "ReduceLROnPlateau", "TerminateOnNaN", "format_logs", "logs_to_floats",
 ]

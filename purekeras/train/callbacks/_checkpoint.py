@@ -1,4 +1,4 @@
-"""``ModelCheckpoint``: save the weights during training."""
+"""``ModelCheckpoint``: save the model or its weights during training."""
 from __future__ import annotations
 
 import os
@@ -8,20 +8,21 @@ from ._monitor import MonitorCallback
 
 
 class ModelCheckpoint(MonitorCallback):
-    """Save the model's weights every epoch (or every ``save_freq`` batches).
+    """Save the model every epoch (or every ``save_freq`` batches); the suffix picks the file.
 
-    ``filepath`` may hold ``str.format`` fields filled from the epoch (1-based) and
-    the logs: ``"ckpt/{epoch:02d}-{val_loss:.2f}.npz"``. ``save_best_only`` keeps only
-    the files where ``monitor`` improved (``mode``, ``initial_value_threshold`` as in
-    Keras). Files use the portable weights format of ``Model.save_weights`` (a
-    ``.npz``, read back with ``Model.load_weights``) whether or not
-    ``save_weights_only`` is set: full-model ``.keras`` files and Keras's
-    ``.weights.h5`` arrive with Keras file support.
+    ``.keras``: the whole model (``Model.save``: config, weights, compile arguments,
+    optimizer state); ``.weights.h5``: Keras 3's weights file (``Model.save_weights``);
+    any other name (``.npz``): the portable weights format. ``filepath`` may hold
+    ``str.format`` fields filled from the epoch (1-based), the batch (with an int
+    ``save_freq``) and the logs: ``"ckpt/{epoch:02d}-{val_loss:.2f}.keras"``.
+    ``save_best_only`` keeps only the files where ``monitor`` improved (``mode``,
+    ``initial_value_threshold`` as in Keras). ``save_weights_only=True`` refuses a
+    ``.keras`` path, as Keras does.
 
     >>> import os, tempfile
     >>> from purekeras import callbacks
-    >>> path = os.path.join(tempfile.mkdtemp(), "w-{epoch:02d}.npz")
-    >>> callbacks.ModelCheckpoint(path, monitor="loss").filepath.endswith("w-{epoch:02d}.npz")
+    >>> path = os.path.join(tempfile.mkdtemp(), "m-{epoch:02d}.keras")
+    >>> callbacks.ModelCheckpoint(path, monitor="loss").filepath.endswith("m-{epoch:02d}.keras")
     True
     """
 
@@ -30,10 +31,15 @@ class ModelCheckpoint(MonitorCallback):
                  save_freq: str | int = "epoch", initial_value_threshold: float | None = None):
         super().__init__(monitor, mode, baseline=initial_value_threshold)
         self.filepath = os.fspath(filepath)
-        if self.filepath.endswith((".keras", ".h5")):
+        if self.filepath.endswith(".h5") and not self.filepath.endswith(".weights.h5"):
             raise ValueError(
-                f"ModelCheckpoint: {self.filepath!r} names a Keras file format, which purekeras does not "
-                "write yet. Use a '.npz' path: checkpoints use the portable weights format for now.")
+                f"ModelCheckpoint: {self.filepath!r} names the legacy Keras file format ('.h5'), which purekeras "
+                "does not write. Use '.keras' (the whole model), '.weights.h5' (Keras's weights file) or "
+                "'.npz' (portable weights).")
+        if save_weights_only and self.filepath.endswith(".keras"):
+            raise ValueError(
+                f"ModelCheckpoint: save_weights_only=True writes weights, but {self.filepath!r} names a whole "
+                "model ('.keras'). Use a '.weights.h5' path, or save_weights_only=False.")
         if save_freq != "epoch" and not (isinstance(save_freq, int) and save_freq > 0):
             raise ValueError(f"ModelCheckpoint: save_freq must be 'epoch' or a positive int, got {save_freq!r}.")
         self.verbose, self.save_best_only = verbose, save_best_only
@@ -84,4 +90,7 @@ class ModelCheckpoint(MonitorCallback):
                 self.best = current
         elif self.verbose > 0:
             print(f"\nEpoch {epoch + 1}: saving model to {path}")
-        self.model.save_weights(path)
+        if path.endswith(".keras"):
+            self.model.save(path)
+        else:
+            self.model.save_weights(path)
