@@ -53,7 +53,6 @@ def native_keras_adam_step(workload: wl.Workload):
 def native_optax_step(workload: wl.Workload):
     """``(state, (x, y)) -> (state, loss)`` with optax's Adam; ``state = (params, opt_state)``."""
     import jax
-    import jax.numpy as jnp
     import optax
 
     forward = workload.native_forward()

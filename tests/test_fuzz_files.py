@@ -20,7 +20,6 @@ import traceback
 
 import h5py
 import numpy as np
-import pytest
 
 import purekeras as pk
 from purekeras import nn, ops, optim

@@ -6,7 +6,6 @@ import os
 import numpy as np
 import pytest
 
-from purekeras import ops
 
 from .cases.registry import LAYER_CASES
 from .test_layers import _init, _numpy, _to_backend

@@ -331,3 +331,8 @@ def test_fit_before_compile_raises(backend):
         m.fit(*_data(8), verbose=0)
     with pytest.raises(ValueError, match="no loss"):
         m.compile(optimizer="adam").fit(*_data(8), verbose=0)
+
+
+def test_sequential_starting_with_input_builds_at_once():
+    m = pk.Model(nn.Sequential([nn.Input((3,)), nn.Dense(2)]), backend="jax")
+    assert m.built and [w.shape for w in m.get_weights()] == [(3, 2), (2,)]

@@ -28,6 +28,7 @@ from typing import Any, BinaryIO, Mapping, NamedTuple
 from .. import backends, nn, ops, random
 from . import _keras_h5 as kh
 from . import _keras_weights as kwts
+from ._atomic import write_atomic
 from ._keras_compile import CompileArgs, compile_config_from_keras, compile_config_to_keras
 from ._keras_graph import model_entry, model_from_entry
 from ._keras_hdf5 import write_hdf5
@@ -124,7 +125,7 @@ def save_model(filepath: str | os.PathLike, model, params, state, *, input_spec=
             with zf.open(WEIGHTS, "w", force_zip64=True) as out:
                 out.write(write_hdf5(root))  # h5py needs a seekable file: written in memory first
 
-    kh.write_atomic(filepath, write)
+    write_atomic(filepath, write)
 
 
 def _init_fallback(backend: str):

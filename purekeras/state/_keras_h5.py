@@ -23,8 +23,7 @@ True
 from __future__ import annotations
 
 import hashlib
-import os
-from typing import Any, BinaryIO, Callable
+from typing import Any
 
 import numpy as np
 
@@ -128,26 +127,6 @@ def weights_tree(objects: list, params, state, *, optimizer=None, opt_state=None
             {"name": optimizer.name or snake_case(type(optimizer).__name__)}, values)})
     root.attrs[DIGEST] = digest(root)
     return root
-
-
-def write_atomic(filepath: str, write: Callable[[BinaryIO], None]) -> None:
-    """``write(f)`` into a temporary file (seekable, ``w+b``) beside ``filepath``, fsync, then
-    ``os.replace``: a crash never leaves a half-written file."""
-    import tempfile
-
-    directory = os.path.dirname(os.path.abspath(filepath))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=os.path.basename(filepath)[-16:])
-    try:
-        with os.fdopen(fd, "w+b") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, filepath)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 # -- reading -----------------------------------------------------------------------------------

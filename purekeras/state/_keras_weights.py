@@ -29,6 +29,7 @@ from .. import ops
 from ..nn._naming import snake_case
 from . import _keras_h5 as kh
 from . import _keras_walk as kw
+from ._atomic import write_atomic
 from ._keras_hdf5 import write_hdf5_file
 from ._keras_layers import Var
 from ._safe_errors import FileFormatError
@@ -99,7 +100,7 @@ def save_weights(filepath: str | os.PathLike, model, params, state, *, optimizer
     filepath = _check_suffix(filepath, ".weights.h5", "save_weights")
     objects = keras_objects(model, input_spec, params, state)
     root = kh.weights_tree(objects, params, state, optimizer=optimizer, opt_state=opt_state)
-    kh.write_atomic(filepath, lambda f: write_hdf5_file(root, f))
+    write_atomic(filepath, lambda f: write_hdf5_file(root, f))
 
 
 def read_file(filepath: str) -> bytearray:

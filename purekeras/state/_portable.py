@@ -20,12 +20,12 @@ from __future__ import annotations
 import collections
 import json
 import os
-import tempfile
 import zipfile
 from typing import Any
 
 import numpy as np
 
+from ._atomic import write_atomic
 from ._tree import SEPARATOR, children, flatten_with_paths, is_namedtuple
 
 STRUCTURE_KEY = "__purekeras_structure__"
@@ -83,22 +83,13 @@ def save_tree(path: str | os.PathLike, tree: Any) -> None:
     header = {"format": "purekeras.tree", "version": FORMAT_VERSION,
               "structure": _describe(tree, ()), "dtypes": dtypes}
     arrays[STRUCTURE_KEY] = np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".npz")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
-                for key, array in arrays.items():
-                    with zf.open(key + ".npy", "w", force_zip64=True) as out:
-                        np.lib.format.write_array(out, np.asarray(array, order="C"), allow_pickle=False)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    def write(f):
+        with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
+            for key, array in arrays.items():
+                with zf.open(key + ".npy", "w", force_zip64=True) as out:
+                    np.lib.format.write_array(out, np.asarray(array, order="C"), allow_pickle=False)
+
+    write_atomic(path, write)
 
 
 # -- reading -----------------------------------------------------------------------

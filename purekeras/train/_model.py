@@ -76,8 +76,9 @@ class Model:
     know their inputs; otherwise the weights are built from the first data seen.
     ``seed`` makes initialisation, dropout and shuffling reproducible: the weights
     equal ``train.init_state(model, opt, random.key(seed), spec).params``.
-    ``backend`` (``"jax"``, ``"torch"``) is this model's own: models on different
-    backends train side by side in one process. On PyTorch the steps run eagerly
+    ``backend`` (``"jax"``, ``"torch"``, ``"tensorflow"``) is this model's own: models
+    on different backends train side by side in one process. On TensorFlow the steps
+    are ``tf.function(jit_compile=True)``. On PyTorch the steps run eagerly
     unless ``compile(jit_compile=True)``; for small models on a small CPU call
     ``torch.set_num_threads(1)`` yourself (purekeras never changes it): two
     threads gain little there and lose many times over when other processes load
@@ -111,7 +112,8 @@ class Model:
         self._resume_at = None  # (epoch, step in it) where fit starts; set by BackupAndRestore
         self._ts: TrainState | None = None
         self._functions: dict = {}
-        if self.input_spec is not None or isinstance(model, Functional):
+        knows_its_inputs = isinstance(model, Functional) or getattr(model, "input_spec", None) is not None
+        if self.input_spec is not None or knows_its_inputs:
             self.build(self.input_spec)
 
     # -- state ----------------------------------------------------------------------
