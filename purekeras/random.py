@@ -46,7 +46,9 @@ def key(seed: int, *, backend: str | None = None):
 
 
 def split(key, num: int = 2):
-    """``num`` new independent keys, stacked: shape ``(num, 2)``.
+    """``num`` new independent keys, stacked: shape ``(num, 2)``. Index them
+    (``keys[0]``): TensorFlow graphs cannot unpack a tensor (``a, b = keys``), so
+    code meant for every backend indexes.
 
     >>> from purekeras import random
     >>> random.split(random.key(0, backend="jax"), 3).shape

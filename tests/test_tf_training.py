@@ -160,11 +160,8 @@ def test_train_step_graph_has_no_host_callback():
         return optree.tree_leaves(out)
 
     function = tf.function(flat_step, jit_compile=True, autograph=False)
-    from purekeras.backends._tf._iteration import iterable_tensors
-
-    with iterable_tensors():
-        graph = function.get_concrete_function(*leaves).graph
-        hlo = function.experimental_get_compiler_ir(*leaves)(stage="hlo")
+    graph = function.get_concrete_function(*leaves).graph
+    hlo = function.experimental_get_compiler_ir(*leaves)(stage="hlo")
     kinds = {op.type for op in graph.get_operations()}
     assert not kinds & HOST_OPS, kinds & HOST_OPS
     assert "HloModule" in hlo and "custom-call" not in hlo  # no host callback in the XLA program

@@ -86,7 +86,8 @@ class _Conv(Layer):
     def init(self, key, input_spec):
         self.output_spec(input_spec)
         kernel_shape = (*self.kernel_size, input_spec.shape[-1] // self.groups, self.filters)
-        kernel_key, bias_key = random.split(key)
+        keys = random.split(key)
+        kernel_key, bias_key = keys[0], keys[1]
         params = {"kernel": initializers.get(self.kernel_initializer)(
             kernel_key, kernel_shape, self.variable_dtype)}
         if self.use_bias:

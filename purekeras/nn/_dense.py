@@ -43,7 +43,8 @@ class Dense(Layer):
     def init(self, key, input_spec):
         self.output_spec(input_spec)
         input_dim = input_spec.shape[-1]
-        kernel_key, bias_key = random.split(key)
+        keys = random.split(key)
+        kernel_key, bias_key = keys[0], keys[1]
         params = {
             "kernel": initializers.get(self.kernel_initializer)(
                 kernel_key, (input_dim, self.units), self.variable_dtype),

@@ -152,7 +152,8 @@ class EinsumDense(Layer):
     def init(self, key, input_spec):
         self.output_spec(input_spec)
         shapes = self.shapes(input_spec.shape)
-        kernel_key, bias_key = random.split(key)
+        keys = random.split(key)
+        kernel_key, bias_key = keys[0], keys[1]
         init = initializers.get(self.kernel_initializer)
         if isinstance(init, initializers.VarianceScaling):
             # Keras computes the fans from the contracted / produced axes; samples are

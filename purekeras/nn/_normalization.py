@@ -195,7 +195,8 @@ class LayerNormalization(Layer):
     def init(self, key, input_spec):
         axes = _check_axes(self, input_spec, self._axes)
         shape = tuple(input_spec.shape[a] for a in axes)
-        gamma_key, beta_key = random.split(key)
+        keys = random.split(key)
+        gamma_key, beta_key = keys[0], keys[1]
         params = {}
         if self.scale:
             params["gamma"] = initializers.get(self.gamma_initializer)(gamma_key, shape, self.variable_dtype)

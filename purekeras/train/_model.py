@@ -119,7 +119,8 @@ class Model:
     # -- state ----------------------------------------------------------------------
     def build(self, input_spec=None) -> None:
         """Initialise the weights for inputs like ``input_spec`` (done for you)."""
-        init_key, rng = random.split(random.key(self.seed, backend=self.backend))
+        keys = random.split(random.key(self.seed, backend=self.backend))
+        init_key, rng = keys[0], keys[1]
         if input_spec is None:
             params, model_state = self.spec.init(init_key)
         else:

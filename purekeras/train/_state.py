@@ -47,7 +47,8 @@ def init_state(model, optimizer, key, input_spec: InputSpec | Any = None, *, met
     (0, ['dense'])
     """
     backend = ops.backend_name(key)
-    init_key, rng = random.split(key)
+    keys = random.split(key)
+    init_key, rng = keys[0], keys[1]
     params, state = model.init(init_key, input_spec) if input_spec is not None else model.init(init_key)
     opt_state = optimizer.init(params)
     return TrainState(

@@ -71,7 +71,11 @@ def make_train_step(model, loss: Callable, optimizer, *, metrics: Sequence = ())
         x, y, sample_weight, mask = _unpack(batch)
         # The key advances only for a model that draws randomness: a deterministic
         # model's step skips a threefry (costly on eager backends).
-        rng, step_rng = random.split(ts.rng) if model.uses_rng else (ts.rng, None)
+        if model.uses_rng:
+            keys = random.split(ts.rng)  # indexed, not unpacked: TF graphs cannot iterate tensors
+            rng, step_rng = keys[0], keys[1]
+        else:
+            rng, step_rng = ts.rng, None
 
         def loss_fn(params):
             y_pred, new_state = model.apply(params, ts.state, x, training=True, rng=step_rng)

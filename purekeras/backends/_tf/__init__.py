@@ -7,6 +7,5 @@
 - ``_transforms``: cond, scan, fori_loop, value_and_grad (GradientTape), vmap (vectorized_map).
 - ``_jit``: ``tf.function(jit_compile=True)`` per fixed input signature, with a graph fallback.
 - ``_threefry``: threefry2x32 random bits, bit-identical to ``jax.random``.
-- ``_iteration``: tensors unpack (``k1, k2 = random.split(key)``) while purekeras traces.
 - ``_autograph``: AutoGraph does not rewrite purekeras code inside a user's ``tf.function``.
 """

@@ -30,7 +30,6 @@ import optree
 import tensorflow as tf
 
 from ._convert import asarray, tensor_leaves
-from ._iteration import iterable_tensors
 
 _TENSORS = (tf.Tensor, tf.Variable)
 _EAGER = type(tf.constant(0.0))  # EagerTensor (its class is not public)
@@ -158,8 +157,7 @@ class Jitted:
                 current[k] = t
             dynamic, kw = optree.tree_unflatten(treedef, current)
             call_args = [static_at[i] if i in static_at else a for i, a in enumerate(dynamic)]
-            with iterable_tensors():
-                out = self._fn(*call_args, **kw)
+            out = self._fn(*call_args, **kw)
             out_leaves, entry.out_def = optree.tree_flatten(out, none_is_leaf=False)
             is_tensor = [isinstance(v, _TENSORS) or isinstance(v, (np.ndarray, np.generic))
                          for v in out_leaves]

@@ -27,7 +27,6 @@ import optree
 import tensorflow as tf
 
 from ._convert import asarray, tensor, tensor_leaves
-from ._iteration import iterable_tensors
 
 
 def _flatten(tree):
@@ -58,8 +57,7 @@ def cond(pred, true_fn, false_fn, *operands):
 
     def branch(fn):
         def run():
-            with iterable_tensors():
-                leaves, treedef = _flatten(fn(*operands))
+            leaves, treedef = _flatten(fn(*operands))
             treedefs.append(treedef)
             return [tensor(v) for v in leaves]
 
@@ -100,8 +98,7 @@ def scan(fn, init, xs, length):
         return None if xs is None else _unflatten(x_def, [v[i] for v in x_leaves])
 
     # The first step runs outside the loop: it fixes the outputs' structure and dtypes.
-    with iterable_tensors():
-        carry, y = fn(_unflatten(carry_def, carry_leaves), x_at(0))
+    carry, y = fn(_unflatten(carry_def, carry_leaves), x_at(0))
     new_carry, new_def = _flatten(carry)
     if new_def != carry_def:
         raise TypeError(f"scan: fn must return a carry of the structure of init: {carry_def}, got {new_def}.")
@@ -110,8 +107,7 @@ def scan(fn, init, xs, length):
     arrays = [tf.TensorArray(v.dtype, size=n, element_shape=v.shape).write(0, v) for v in y_leaves]
 
     def body(i, carry_leaves, arrays):
-        with iterable_tensors():
-            carry, y = fn(_unflatten(carry_def, carry_leaves), x_at(i))
+        carry, y = fn(_unflatten(carry_def, carry_leaves), x_at(i))
         new = [tf.cast(tensor(v), old.dtype) for v, old in zip(_flatten(carry)[0], carry_leaves)]
         ys = _flatten(y)[0]
         return i + 1, new, [a.write(i, tensor(v)) for a, v in zip(arrays, ys)]
@@ -147,8 +143,7 @@ def fori_loop(lower, upper, body, init):
     leaves = [tensor(v) for v in leaves]
 
     def step(i, leaves):
-        with iterable_tensors():
-            out = _flatten(body(i, _unflatten(treedef, leaves)))[0]
+        out = _flatten(body(i, _unflatten(treedef, leaves)))[0]
         return i + 1, [tf.cast(tensor(v), old.dtype) for v, old in zip(out, leaves)]
 
     _, final = tf.while_loop(lambda i, c: i < upper, step, (tf.constant(lower, tf.int32), leaves),
@@ -247,8 +242,7 @@ def vmap(fn, in_axes, out_axes):
             current = list(leaves)
             for k, e in zip(mapped, elems):
                 current[k] = e
-            with iterable_tensors():
-                out_leaves, out_def = _flatten(fn(*_unflatten(treedef, current)))
+            out_leaves, out_def = _flatten(fn(*_unflatten(treedef, current)))
             out_defs.append(out_def)
             return [tensor(v) for v in out_leaves]
 
