@@ -90,21 +90,13 @@ class OpenVINOBackend:
         return asarray(np.eye(n, m), dtype)
 
     # Elementwise.
-    def unary(self, op, x):
-        return _math.unary(op, x)
-
-    def binary(self, op, x, y):
-        return _math.binary(op, x, y)
-
-    def where(self, cond, x, y):
-        return _math.where(cond, x, y)
-
-    def clip(self, x, lo, hi):
-        return _math.clip(x, lo, hi)
+    unary = staticmethod(_math.unary)
+    binary = staticmethod(_math.binary)
+    where = staticmethod(_math.where)
+    clip = staticmethod(_math.clip)
 
     # Reductions.
-    def reduce(self, op, x, axis, keepdims):
-        return _reduce.reduce(op, x, axis, keepdims)
+    reduce = staticmethod(_reduce.reduce)
 
     def argmax(self, x, axis):
         return _reduce.argmax(asarray(x), axis)
@@ -143,11 +135,8 @@ class OpenVINOBackend:
     def squeeze(self, x, axis):
         return _shape.squeeze(asarray(x), axis)
 
-    def concatenate(self, xs, axis):
-        return _shape.concatenate(xs, axis)
-
-    def stack(self, xs, axis):
-        return _shape.stack(xs, axis)
+    concatenate = staticmethod(_shape.concatenate)
+    stack = staticmethod(_shape.stack)
 
     def split(self, x, indices_or_sections, axis):
         return _shape.split(asarray(x), indices_or_sections, axis)
@@ -183,11 +172,8 @@ class OpenVINOBackend:
         return _shape.triu(asarray(x), k)
 
     # Linear algebra.
-    def matmul(self, x, y):
-        return _reduce.matmul(x, y)
-
-    def einsum(self, subscripts, *operands):
-        return _reduce.einsum(subscripts, *operands)
+    matmul = staticmethod(_reduce.matmul)
+    einsum = staticmethod(_reduce.einsum)
 
     def qr(self, x):
         x = asarray(x)
@@ -198,30 +184,21 @@ class OpenVINOBackend:
             asarray(r.astype(x.dtype if x.dtype.startswith("float") else "float32"))
 
     # Neural-network primitives (channels-last).
-    def conv(self, x, kernel, strides, padding, dilation, groups):
-        return _nn.conv(x, kernel, strides, padding, dilation, groups)
+    conv = staticmethod(_nn.conv)
 
     def pool(self, op, x, window, strides, padding):
         return _nn.pool(op, asarray(x), window, strides, padding)
 
     # Control flow and autodiff.
-    def cond(self, pred, true_fn, false_fn, *operands):
-        return _transforms.cond(pred, true_fn, false_fn, *operands)
-
-    def scan(self, fn, init, xs, length):
-        return _transforms.scan(fn, init, xs, length)
-
-    def fori_loop(self, lower, upper, body, init):
-        return _transforms.fori_loop(lower, upper, body, init)
+    cond = staticmethod(_transforms.cond)
+    scan = staticmethod(_transforms.scan)
+    fori_loop = staticmethod(_transforms.fori_loop)
 
     def stop_gradient(self, x):
         return x  # no gradients on OpenVINO
 
-    def value_and_grad(self, fn, argnums, has_aux):
-        return _transforms.value_and_grad(fn, argnums, has_aux)
-
-    def vmap(self, fn, in_axes, out_axes):
-        return _transforms.vmap(fn, in_axes, out_axes)
+    value_and_grad = staticmethod(_transforms.value_and_grad)
+    vmap = staticmethod(_transforms.vmap)
 
     def jit(self, fn, donate_argnums, static_argnums, compile=None):
         return _transforms.jit(fn, donate_argnums, static_argnums, compile)

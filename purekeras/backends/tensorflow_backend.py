@@ -37,8 +37,7 @@ class TensorFlowBackend:
     def asarray(self, x, dtype=None):
         return asarray(x, dtype)
 
-    def to_numpy(self, x):
-        return _convert.to_numpy(x)
+    to_numpy = staticmethod(_convert.to_numpy)
 
     def is_array(self, x):
         return isinstance(x, _convert.TENSOR_TYPES)
@@ -76,42 +75,20 @@ class TensorFlowBackend:
         return tf.eye(n, m, dtype=tf_dtype(dtype))
 
     # Elementwise.
-    def unary(self, op, x):
-        return _math.unary(op, x)
-
-    def binary(self, op, x, y):
-        return _math.binary(op, x, y)
-
-    def where(self, cond, x, y):
-        return _math.where(cond, x, y)
-
-    def clip(self, x, lo, hi):
-        return _math.clip(x, lo, hi)
+    unary = staticmethod(_math.unary)
+    binary = staticmethod(_math.binary)
+    where = staticmethod(_math.where)
+    clip = staticmethod(_math.clip)
 
     # Reductions.
-    def reduce(self, op, x, axis, keepdims):
-        return _math.reduce(op, x, axis, keepdims)
-
-    def argmax(self, x, axis):
-        return _math.argmax(x, axis)
-
-    def argmin(self, x, axis):
-        return _math.argmin(x, axis)
-
-    def cumsum(self, x, axis):
-        return _math.cumsum(x, axis)
-
-    def cumprod(self, x, axis):
-        return _math.cumprod(x, axis)
-
-    def sort(self, x, axis):
-        return _math.sort(x, axis)
-
-    def argsort(self, x, axis):
-        return _math.argsort(x, axis)
-
-    def top_k(self, x, k):
-        return _math.top_k(x, k)
+    reduce = staticmethod(_math.reduce)
+    argmax = staticmethod(_math.argmax)
+    argmin = staticmethod(_math.argmin)
+    cumsum = staticmethod(_math.cumsum)
+    cumprod = staticmethod(_math.cumprod)
+    sort = staticmethod(_math.sort)
+    argsort = staticmethod(_math.argsort)
+    top_k = staticmethod(_math.top_k)
 
     # Shape and indexing.
     def reshape(self, x, shape):
@@ -129,29 +106,14 @@ class TensorFlowBackend:
     def squeeze(self, x, axis):
         return tf.squeeze(x, None if axis is None else axis)
 
-    def concatenate(self, xs, axis):
-        return _indexing.concatenate(xs, axis)
-
-    def stack(self, xs, axis):
-        return _indexing.stack(xs, axis)
-
-    def split(self, x, indices_or_sections, axis):
-        return _indexing.split(x, indices_or_sections, axis)
-
-    def getitem(self, x, index):
-        return _indexing.getitem(x, index)
-
-    def take(self, x, indices, axis):
-        return _indexing.take(x, indices, axis)
-
-    def take_along_axis(self, x, indices, axis):
-        return _indexing.take_along_axis(x, indices, axis)
-
-    def scatter_add(self, x, indices, updates):
-        return _indexing.scatter_add(x, indices, updates)
-
-    def pad(self, x, pad_width, constant):
-        return _indexing.pad(x, pad_width, constant)
+    concatenate = staticmethod(_indexing.concatenate)
+    stack = staticmethod(_indexing.stack)
+    split = staticmethod(_indexing.split)
+    getitem = staticmethod(_indexing.getitem)
+    take = staticmethod(_indexing.take)
+    take_along_axis = staticmethod(_indexing.take_along_axis)
+    scatter_add = staticmethod(_indexing.scatter_add)
+    pad = staticmethod(_indexing.pad)
 
     def tile(self, x, reps):
         return tf.tile(tensor(x), list(reps))
@@ -159,50 +121,28 @@ class TensorFlowBackend:
     def repeat(self, x, repeats, axis):
         return tf.repeat(tensor(x), repeats, axis=axis)
 
-    def flip(self, x, axis):
-        return _indexing.flip(x, axis)
-
-    def tril(self, x, k):
-        return _indexing.tril(x, k)
-
-    def triu(self, x, k):
-        return _indexing.triu(x, k)
+    flip = staticmethod(_indexing.flip)
+    tril = staticmethod(_indexing.tril)
+    triu = staticmethod(_indexing.triu)
 
     # Linear algebra.
-    def matmul(self, x, y):
-        return _math.matmul(x, y)
-
-    def einsum(self, subscripts, *operands):
-        return _math.einsum(subscripts, *operands)
-
-    def qr(self, x):
-        return _math.qr(x)
+    matmul = staticmethod(_math.matmul)
+    einsum = staticmethod(_math.einsum)
+    qr = staticmethod(_math.qr)
 
     # Neural-network primitives (channels-last).
-    def conv(self, x, kernel, strides, padding, dilation, groups):
-        return _nn.conv(x, kernel, strides, padding, dilation, groups)
+    conv = staticmethod(_nn.conv)
 
     def pool(self, op, x, window, strides, padding):
         return _nn.pool(op, tensor(x), window, strides, padding)
 
     # Control flow and autodiff.
-    def cond(self, pred, true_fn, false_fn, *operands):
-        return _transforms.cond(pred, true_fn, false_fn, *operands)
-
-    def scan(self, fn, init, xs, length):
-        return _transforms.scan(fn, init, xs, length)
-
-    def fori_loop(self, lower, upper, body, init):
-        return _transforms.fori_loop(lower, upper, body, init)
-
-    def stop_gradient(self, x):
-        return _transforms.stop_gradient(x)
-
-    def value_and_grad(self, fn, argnums, has_aux):
-        return _transforms.value_and_grad(fn, argnums, has_aux)
-
-    def vmap(self, fn, in_axes, out_axes):
-        return _transforms.vmap(fn, in_axes, out_axes)
+    cond = staticmethod(_transforms.cond)
+    scan = staticmethod(_transforms.scan)
+    fori_loop = staticmethod(_transforms.fori_loop)
+    stop_gradient = staticmethod(_transforms.stop_gradient)
+    value_and_grad = staticmethod(_transforms.value_and_grad)
+    vmap = staticmethod(_transforms.vmap)
 
     def jit(self, fn, donate_argnums, static_argnums, compile=None):
         return _jit.jit(fn, donate_argnums, static_argnums, compile)
@@ -211,14 +151,9 @@ class TensorFlowBackend:
         return fn  # a few hundred eager ops cost less than tracing a graph for each new shape
 
     # Random bits.
-    def random_split(self, key, num):
-        return _threefry.random_split(key, num)
-
-    def random_fold_in(self, key, data):
-        return _threefry.random_fold_in(key, data)
-
-    def random_bits(self, key, shape):
-        return _threefry.random_bits(key, shape)
+    random_split = staticmethod(_threefry.random_split)
+    random_fold_in = staticmethod(_threefry.random_fold_in)
+    random_bits = staticmethod(_threefry.random_bits)
 
 
 BACKEND = TensorFlowBackend()

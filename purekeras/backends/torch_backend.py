@@ -32,8 +32,7 @@ class TorchBackend:
     def asarray(self, x, dtype=None):
         return asarray(x, dtype)
 
-    def to_numpy(self, x):
-        return _convert.to_numpy(x)
+    to_numpy = staticmethod(_convert.to_numpy)
 
     def is_array(self, x):
         return isinstance(x, torch.Tensor)
@@ -71,42 +70,20 @@ class TorchBackend:
         return torch.eye(n, n if m is None else m, dtype=torch_dtype(dtype))
 
     # Elementwise.
-    def unary(self, op, x):
-        return _math.unary(op, x)
-
-    def binary(self, op, x, y):
-        return _math.binary(op, x, y)
-
-    def where(self, cond, x, y):
-        return _math.where(cond, x, y)
-
-    def clip(self, x, lo, hi):
-        return _math.clip(x, lo, hi)
+    unary = staticmethod(_math.unary)
+    binary = staticmethod(_math.binary)
+    where = staticmethod(_math.where)
+    clip = staticmethod(_math.clip)
 
     # Reductions.
-    def reduce(self, op, x, axis, keepdims):
-        return _math.reduce(op, x, axis, keepdims)
-
-    def argmax(self, x, axis):
-        return _math.argmax(x, axis)
-
-    def argmin(self, x, axis):
-        return _math.argmin(x, axis)
-
-    def cumsum(self, x, axis):
-        return _math.cumsum(x, axis)
-
-    def cumprod(self, x, axis):
-        return _math.cumprod(x, axis)
-
-    def sort(self, x, axis):
-        return _math.sort(x, axis)
-
-    def argsort(self, x, axis):
-        return _math.argsort(x, axis)
-
-    def top_k(self, x, k):
-        return _math.top_k(x, k)
+    reduce = staticmethod(_math.reduce)
+    argmax = staticmethod(_math.argmax)
+    argmin = staticmethod(_math.argmin)
+    cumsum = staticmethod(_math.cumsum)
+    cumprod = staticmethod(_math.cumprod)
+    sort = staticmethod(_math.sort)
+    argsort = staticmethod(_math.argsort)
+    top_k = staticmethod(_math.top_k)
 
     # Shape and indexing.
     def reshape(self, x, shape):
@@ -132,11 +109,8 @@ class TorchBackend:
         dtype = _convert.promote(*xs)
         return torch.stack([_convert.to_dtype(x, dtype) for x in xs], dim=axis)
 
-    def split(self, x, indices_or_sections, axis):
-        return _indexing.split(x, indices_or_sections, axis)
-
-    def getitem(self, x, index):
-        return _indexing.getitem(x, index)
+    split = staticmethod(_indexing.split)
+    getitem = staticmethod(_indexing.getitem)
 
     def take(self, x, indices, axis):
         return _indexing.take(asarray(x), indices, axis)
@@ -166,40 +140,21 @@ class TorchBackend:
         return torch.triu(x, diagonal=k)
 
     # Linear algebra.
-    def matmul(self, x, y):
-        return _math.matmul(x, y)
-
-    def einsum(self, subscripts, *operands):
-        return _math.einsum(subscripts, *operands)
-
-    def qr(self, x):
-        return _math.qr(x)
+    matmul = staticmethod(_math.matmul)
+    einsum = staticmethod(_math.einsum)
+    qr = staticmethod(_math.qr)
 
     # Neural-network primitives (channels-last).
-    def conv(self, x, kernel, strides, padding, dilation, groups):
-        return _nn.conv(x, kernel, strides, padding, dilation, groups)
-
-    def pool(self, op, x, window, strides, padding):
-        return _nn.pool(op, x, window, strides, padding)
+    conv = staticmethod(_nn.conv)
+    pool = staticmethod(_nn.pool)
 
     # Control flow and autodiff.
-    def cond(self, pred, true_fn, false_fn, *operands):
-        return _transforms.cond(pred, true_fn, false_fn, *operands)
-
-    def scan(self, fn, init, xs, length):
-        return _transforms.scan(fn, init, xs, length)
-
-    def fori_loop(self, lower, upper, body, init):
-        return _transforms.fori_loop(lower, upper, body, init)
-
-    def stop_gradient(self, x):
-        return _transforms.stop_gradient(x)
-
-    def value_and_grad(self, fn, argnums, has_aux):
-        return _transforms.value_and_grad(fn, argnums, has_aux)
-
-    def vmap(self, fn, in_axes, out_axes):
-        return _transforms.vmap(fn, in_axes, out_axes)
+    cond = staticmethod(_transforms.cond)
+    scan = staticmethod(_transforms.scan)
+    fori_loop = staticmethod(_transforms.fori_loop)
+    stop_gradient = staticmethod(_transforms.stop_gradient)
+    value_and_grad = staticmethod(_transforms.value_and_grad)
+    vmap = staticmethod(_transforms.vmap)
 
     def jit(self, fn, donate_argnums, static_argnums, compile=None):
         return _transforms.jit(fn, donate_argnums, static_argnums, compile)
@@ -208,14 +163,9 @@ class TorchBackend:
         return fn  # eager PyTorch ops are cheap one by one: nothing to compile
 
     # Random bits.
-    def random_split(self, key, num):
-        return _threefry.random_split(key, num)
-
-    def random_fold_in(self, key, data):
-        return _threefry.random_fold_in(key, data)
-
-    def random_bits(self, key, shape):
-        return _threefry.random_bits(key, shape)
+    random_split = staticmethod(_threefry.random_split)
+    random_fold_in = staticmethod(_threefry.random_fold_in)
+    random_bits = staticmethod(_threefry.random_bits)
 
 
 BACKEND = TorchBackend()
