@@ -41,21 +41,30 @@ LIKE = {"params": {"w": np.zeros((1000, 1000), np.float32), "b": np.zeros((1000,
         "step": np.int32(0)}
 
 
+def _save_in_progress(directory) -> bool:
+    return any(name.startswith((".tmp-", ".old-")) or "orbax-checkpoint-tmp" in name for name in os.listdir(directory))
+
+
 def _kill_during_saves(directory, kind: str, rng) -> bool:
-    """Start the child, let it save a few times, SIGKILL it at a random moment; whether
-    it left a save half done (a temporary directory) behind."""
+    """Start the child, let it save twice, wait until a third save has begun (its
+    temporary directory appears), SIGKILL it a random moment later; whether it left a
+    save half done behind. Waiting for the temporary directory, not a fixed time, keeps
+    the kill inside a save however loaded the machine is."""
     child = subprocess.Popen([sys.executable, "-c", CHILD, str(directory), kind], stdout=subprocess.PIPE,
                              stderr=subprocess.DEVNULL, text=True)
     try:
         for line in child.stdout:
             if line.startswith("saved") and int(line.split()[1]) >= 2:
                 break
-        time.sleep(rng.uniform(0.0, 0.15))
+        deadline = time.monotonic() + 60.0
+        while not _save_in_progress(directory) and time.monotonic() < deadline:
+            time.sleep(0.0005)
+        time.sleep(rng.uniform(0.0, 0.005))
     finally:
         child.send_signal(signal.SIGKILL)
         child.wait()
         child.stdout.close()
-    return any(name.startswith((".tmp-", ".old-")) or "orbax-checkpoint-tmp" in name for name in os.listdir(directory))
+    return _save_in_progress(directory)
 
 
 def _check_latest_is_whole(directory) -> int:
