@@ -3,10 +3,13 @@ compiled; torch threads 1 vs 2; ``pk.Model.fit`` vs Keras 3 ``fit`` on PyTorch.
 
 Tables (one run; medians over interleaved windows, as ``_harness`` does):
 
-1. **Threads**: the purekeras eager step and the hand-written fused step on
-   W1/W2 with ``torch.set_num_threads(1)`` vs ``2``, windows taking turns.
+1. **Threads**: the purekeras step (the default ``pk.jit``) and the hand-written
+   fused step on W1/W2 with ``torch.set_num_threads(1)`` vs ``2``, windows taking turns.
 2. **Train step** on W1, W2, W3 at ``--threads`` (default 1, from table 1):
-   - *pk eager*: ``pk.jit(train.make_train_step(...), backend="torch")`` (eager, the default);
+   - *pk traced*: ``pk.jit(train.make_train_step(...), backend="torch")``, the
+     default: eager on the first call, traced into an ATen graph on the second
+     (its time is the "trace" column), replayed after;
+   - *pk eager*: the same with ``compile=False``: op by op;
    - *hand foreach* / *hand fused*: an ``nn.Module`` (channels-first for W2, as a
      PyTorch user writes it, with the same weights) with ``F.cross_entropy``,
      ``torch.optim.Adam(foreach=True)`` / ``(fused=True)`` and
@@ -14,7 +17,8 @@ Tables (one run; medians over interleaved windows, as ``_harness`` does):
    - *pk compiled*: ``pk.jit(..., compile=True)`` (``torch.compile(fullgraph=True)``);
    - *hand compiled*: ``torch.compile(module)`` with the fused Adam;
    - *pk JAX*: the same purekeras step on JAX (``jax.jit``), for picking a backend.
-   Goal: pk / the faster hand-written variant <= 1.10, eager and compiled.
+   Goal: pk / the faster hand-written variant <= 1.10, for the default step and
+   the compiled one (op-by-op eager is the debugging mode; its ratio is shown too).
    Compile time is the first call (trace + compile + one step) with a fresh
    Inductor cache ("cold", a first run), and for purekeras again after
    ``torch._dynamo.reset()`` ("warm": Inductor's on-disk cache hit, as in a
@@ -23,7 +27,7 @@ Tables (one run; medians over interleaved windows, as ``_harness`` does):
    ``compile(jit_compile=True)``) vs Keras 3 ``model.fit`` with
    ``KERAS_BACKEND=torch`` in a subprocess (same thread count), and ``pk.Model.fit``
    on JAX; steps/s from the median epoch of epochs 2..N, the candidates taking
-   turns fit call by fit call (as ``bench_fit.py``). Goal: pk eager fit >= 3x Keras.
+   turns fit call by fit call (as ``bench_fit.py``). Goal: pk fit >= 3x Keras.
 
 Run: ``.venv/bin/python benchmarks/bench_torch.py [--quick] [--threads N] [--skip-compiled]``.
 """
@@ -180,7 +184,8 @@ def step_runners(workload: wl.Workload, *, compiled: bool, threads: int | None =
     pk_batches = torch_batches(workload, 4, channels_first=False, long_labels=False)
     hand_batches = torch_batches(workload, 4, channels_first=True, long_labels=True)
     step = train.make_train_step(model, loss, opt)
-    runners = [_runner("pk eager", pk.jit(step, backend="torch"), ts, pk_batches, threads)]
+    runners = [_runner("pk traced", pk.jit(step, backend="torch"), ts, pk_batches, threads),
+               _runner("pk eager", pk.jit(step, backend="torch", compile=False), ts, pk_batches, threads)]
     for label, variant in (("hand foreach", {"foreach": True}), ("hand fused", {"fused": True})):
         module = torch_module(workload, ts.params)
         runners.append(_runner(label, hand_step(module, adam(module, **variant)), None, hand_batches, threads))
@@ -218,12 +223,14 @@ def warm_compile_seconds(workload: wl.Workload) -> float:
 
 
 def _first_calls(runners: list) -> tuple[list, dict, dict]:
-    """First call of each runner (compilation included); runners that fail are dropped
-    and their error's first line kept."""
+    """First call of each runner (compilation included) and its second call (where the
+    default PyTorch ``pk.jit`` traces; in ``seconds`` as ``"<name> 2nd"``); runners
+    that fail are dropped and their error's first line kept."""
     ok, seconds, failed = [], {}, {}
     for runner in runners:
         try:
             seconds[runner.name] = runner.first_call()
+            seconds[f"{runner.name} 2nd"] = runner.window(1)
             ok.append(runner)
         except Exception as err:  # noqa: BLE001 - reported in the table
             failed[runner.name] = f"{type(err).__name__}: {str(err).strip().splitlines()[0][:120]}"
@@ -242,13 +249,13 @@ def threads_table(quick: bool) -> str:
         runners = []
         for threads in (1, 2):
             for r in step_runners(workload, compiled=False, threads=threads, with_jax=False):
-                if r.name in ("pk eager", "hand fused"):
+                if r.name in ("pk traced", "hand fused"):
                     r.name = f"{r.name} t{threads}"
                     runners.append(r)
         runners, _, _ = _first_calls(runners)
         times = h.interleaved(runners, windows=5 if quick else 11, target_s=0.2 if name == "W1" else 0.4)
         med = {k: h.median(v) for k, v in times.items()}
-        for who in ("pk eager", "hand fused"):
+        for who in ("pk traced", "hand fused"):
             one, two = med[f"{who} t1"], med[f"{who} t2"]
             rows.append([name, who, h.ms(one), h.ms(two), f"{two / one:.2f}",
                          "1" if one <= two else "2",
@@ -269,6 +276,7 @@ def train_step_table(quick: bool, compiled: bool) -> str:
                               target_s=1.0 if big else (0.2 if name == "W1" else 0.4))
         med = {k: h.median(v) for k, v in times.items()}
         hand_eager = min(med["hand foreach"], med["hand fused"])
+        traced_ratio = med["pk traced"] / hand_eager
         eager_ratio = med["pk eager"] / hand_eager
 
         def cell(key):
@@ -285,16 +293,18 @@ def train_step_table(quick: bool, compiled: bool) -> str:
             compile_cell = (f"{first['pk compiled']:.1f} / {warm_compile_seconds(workload):.1f} / "
                             f"{first['hand compiled']:.1f}")
         rows.append([
-            name, cell("pk eager"), cell("hand foreach"), cell("hand fused"),
-            f"**{eager_ratio:.3f}** ({h.goal(eager_ratio <= GOAL_STEP)})",
+            name, cell("pk traced"), cell("pk eager"), cell("hand foreach"), cell("hand fused"),
+            f"**{traced_ratio:.3f}** ({h.goal(traced_ratio <= GOAL_STEP)})", f"{eager_ratio:.3f}",
+            f"{first['pk traced 2nd']:.3f}",
             cell("pk compiled"), cell("hand compiled"), *comp_cells, compile_cell,
             cell("pk JAX"),
             " / ".join(f"{h.spread(times[k]):.2f}" for k in times),
         ])
         print(f"  step {name}: done", file=sys.stderr, flush=True)
     return h.markdown_table(
-        ["workload", "pk eager ms", "hand foreach ms", "hand fused ms",
-         f"pk eager / best hand (goal <= {GOAL_STEP})", "pk compiled ms", "hand compiled ms",
+        ["workload", "pk traced ms", "pk eager ms", "hand foreach ms", "hand fused ms",
+         f"pk traced / best hand (goal <= {GOAL_STEP})", "pk eager / best hand", "trace s (2nd call)",
+         "pk compiled ms", "hand compiled ms",
          f"pk compiled / best hand (goal <= {GOAL_STEP})", "compile s (pk cold / pk warm / hand cold)", "pk JAX ms",
          "IQR/median (each column)"], rows)
 
@@ -379,7 +389,7 @@ def main() -> None:
     print(f"\n_torch {torch.__version__}; same initial loss, hand-written vs purekeras: "
           f"{', '.join(f'{n} {initial_losses_agree(w)}' for n, w in wl.WORKLOADS.items())}_", flush=True)
     if "threads" in tables:
-        h.header("PyTorch threads: 1 vs 2 (ms per eager train step, median)")
+        h.header("PyTorch threads: 1 vs 2 (ms per train step, median)")
         print(threads_table(args.quick), flush=True)
     torch.set_num_threads(args.threads)
     if "step" in tables:

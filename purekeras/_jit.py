@@ -27,7 +27,8 @@ def jit(fn: Callable, *, backend: str | None = None, donate_argnums: tuple[int, 
     """Compile ``fn`` for ``backend`` (default: the process default backend).
 
     ``compile``: ``None`` is the backend's default (JAX and TensorFlow compile;
-    PyTorch runs eagerly), ``True`` asks for the framework's compiler
+    PyTorch traces the function into an ATen graph on its second call with a
+    signature and replays it after), ``True`` asks for the framework's compiler
     (``torch.compile``; XLA on JAX and TensorFlow), ``False`` for eager execution
     (``jax.jit`` / ``tf.function`` skipped, for debugging).
 

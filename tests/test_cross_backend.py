@@ -154,6 +154,17 @@ def test_portable_erfinv_is_accurate(other):
         assert _ulps(ours, truth).max() <= 4, b
 
 
+@pytest.mark.parametrize("op", ["divide", "subtract", "mod", "floor_divide"])
+def test_a_python_scalar_on_the_left_rounds_once(op, other):
+    """``3.0 / x`` is one IEEE division on every backend, as in NumPy (PyTorch's own
+    ``number / tensor`` is ``reciprocal(x) * number``, 1 ulp off for a third of inputs)."""
+    x = np.random.default_rng(0).uniform(0.5, 2.0, 4096).astype(np.float32)
+    want = getattr(np, op)(np.float32(3.0), x)
+    for b in ("jax", other):
+        got = _np(getattr(ops, op)(3.0, ops.asarray(x, backend=b)))
+        assert got.dtype == np.float32 and np.array_equal(got, want), (b, int((got != want).sum()))
+
+
 # ----------------------------------------------------------------------------
 # Layers: same seed, same params; same params, same outputs and gradients.
 

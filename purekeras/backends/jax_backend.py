@@ -123,6 +123,12 @@ class JaxBackend:
     def clip(self, x, lo, hi):
         return jnp.clip(x, lo, hi)
 
+    def softmax(self, x, axis):
+        return jax.nn.softmax(x, axis=axis)
+
+    def log_softmax(self, x, axis):
+        return jax.nn.log_softmax(x, axis=axis)
+
     # Reductions.
     def reduce(self, op, x, axis, keepdims):
         axis = tuple(axis) if isinstance(axis, list) else axis

@@ -94,6 +94,8 @@ class OpenVINOBackend:
     binary = staticmethod(_math.binary)
     where = staticmethod(_math.where)
     clip = staticmethod(_math.clip)
+    softmax = staticmethod(_math.softmax)
+    log_softmax = staticmethod(_math.log_softmax)
 
     # Reductions.
     reduce = staticmethod(_reduce.reduce)

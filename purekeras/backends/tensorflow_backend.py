@@ -80,6 +80,12 @@ class TensorFlowBackend:
     where = staticmethod(_math.where)
     clip = staticmethod(_math.clip)
 
+    def softmax(self, x, axis):
+        return tf.nn.softmax(x, axis=axis)
+
+    def log_softmax(self, x, axis):
+        return tf.nn.log_softmax(x, axis=axis)
+
     # Reductions.
     reduce = staticmethod(_math.reduce)
     argmax = staticmethod(_math.argmax)

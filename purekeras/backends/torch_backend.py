@@ -75,6 +75,12 @@ class TorchBackend:
     where = staticmethod(_math.where)
     clip = staticmethod(_math.clip)
 
+    def softmax(self, x, axis):
+        return torch.softmax(x, axis)
+
+    def log_softmax(self, x, axis):
+        return torch.log_softmax(x, axis)
+
     # Reductions.
     reduce = staticmethod(_math.reduce)
     argmax = staticmethod(_math.argmax)

@@ -190,28 +190,49 @@ def linear(x):
     return x
 
 
-def softmax(x, axis: int = -1):
-    """``exp(x) / sum(exp(x))`` along ``axis``, shifted by the max for stability.
+def softmax(x, axis: int | Sequence[int] = -1):
+    """``exp(x) / sum(exp(x))`` along ``axis`` (an int or a tuple of ints), computed
+    stably by each framework's fused kernel. Integer inputs give float32.
 
     >>> from purekeras import ops
     >>> ops.softmax(ops.asarray([0.0, 0.0], backend="jax")).tolist()
     [0.5, 0.5]
+    >>> ops.softmax(ops.zeros((1, 2, 2), backend="jax"), axis=(1, 2)).tolist()
+    [[[0.25, 0.25], [0.25, 0.25]]]
     """
-    shifted = _math.subtract(x, _math.stop_gradient(_math.max(x, axis=axis, keepdims=True)))
-    e = _math.exp(shifted)
-    return _math.divide(e, _math.sum(e, axis=axis, keepdims=True))
+    return _over_axes("softmax", x, axis)
 
 
-def log_softmax(x, axis: int = -1):
-    """``x - logsumexp(x)`` along ``axis``, computed stably.
+def log_softmax(x, axis: int | Sequence[int] = -1):
+    """``x - logsumexp(x)`` along ``axis`` (an int or a tuple of ints), computed stably.
 
     >>> from purekeras import ops
     >>> ops.log_softmax(ops.asarray([1000.0, 1000.0], backend="jax")).tolist()
     [-0.6931471824645996, -0.6931471824645996]
     """
-    shifted = _math.subtract(x, _math.stop_gradient(_math.max(x, axis=axis, keepdims=True)))
-    log_total = _math.log(_math.sum(_math.exp(shifted), axis=axis, keepdims=True))
-    return _math.subtract(shifted, log_total)
+    return _over_axes("log_softmax", x, axis)
+
+
+def _over_axes(name: str, x, axis):
+    """The backend's one-axis primitive ``name``; several axes are moved last and
+    merged into one, then restored."""
+    b = dispatch(x)
+    x = b.asarray(x)
+    if not _core.is_floating(b.dtype_name(x)):
+        x = b.cast(x, "float32")
+    primitive = getattr(b, name)
+    if not isinstance(axis, (tuple, list)):
+        return primitive(x, int(axis))
+    rank = len(b.shape(x))
+    axes = sorted({int(a) % rank for a in axis})
+    if len(axes) == 1:
+        return primitive(x, axes[0])
+    kept = [a for a in range(rank) if a not in axes]
+    moved = b.transpose(x, kept + axes)
+    moved_shape = b.shape(moved)
+    merged = b.reshape(moved, (*moved_shape[:len(kept)], -1))
+    out = b.reshape(primitive(merged, -1), moved_shape)
+    return b.transpose(out, [(kept + axes).index(a) for a in range(rank)])
 
 
 # ----------------------------------------------------------------------------

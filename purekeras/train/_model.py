@@ -78,8 +78,9 @@ class Model:
     equal ``train.init_state(model, opt, random.key(seed), spec).params``.
     ``backend`` (``"jax"``, ``"torch"``, ``"tensorflow"``) is this model's own: models
     on different backends train side by side in one process. On TensorFlow the steps
-    are ``tf.function(jit_compile=True)``. On PyTorch the steps run eagerly
-    unless ``compile(jit_compile=True)``; for small models on a small CPU call
+    are ``tf.function(jit_compile=True)``. On PyTorch each step is traced into an
+    ATen graph on its second call and replayed after (``compile(jit_compile=True)``
+    uses ``torch.compile``, ``False`` runs op by op); for small models on a small CPU call
     ``torch.set_num_threads(1)`` yourself (purekeras never changes it): two
     threads gain little there and lose many times over when other processes load
     the cores (``benchmarks/RESULTS.md``). ``backend="openvino"`` makes an
@@ -276,9 +277,9 @@ class Model:
         """Choose the optimizer (a name or spec), the loss (a name, ``Loss`` or callable)
         and metrics (names or specs); returns ``self``. ``steps_per_execution=K`` runs K
         train steps per compiled call (``train.make_multi_step``). ``jit_compile``:
-        ``"auto"`` is the backend's default (``pk.jit``: JAX compiles, PyTorch runs
-        eagerly), ``True`` uses the compiler (``torch.compile``: ~30 s per step
-        function on a small CPU, worth it for long runs), ``False`` runs eagerly."""
+        ``"auto"`` is the backend's default (``pk.jit``: JAX compiles, PyTorch replays
+        a traced ATen graph), ``True`` uses the compiler (``torch.compile``: ~30 s per
+        step function on a small CPU, worth it for long runs), ``False`` runs eagerly."""
         if not isinstance(steps_per_execution, int) or steps_per_execution < 1:
             raise ValueError(f"steps_per_execution must be a positive int, got {steps_per_execution!r}.")
         if jit_compile not in ("auto", True, False):

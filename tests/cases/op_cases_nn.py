@@ -82,6 +82,11 @@ ACTIVATIONS = [
     case("log_softmax/last", ops.log_softmax, [N(S)], _log_softmax, grad=True),
     case("log_softmax/axis1_large", lambda x: ops.log_softmax(x, axis=1), [U(S, -90.0, 90.0)],
          lambda x: _log_softmax(x, 1), rtol=2e-5),  # log-probabilities of ~-100: ~1 ulp of 128 after the shift
+    case("softmax/two_axes", lambda x: ops.softmax(x, axis=(0, -1)), [N(S)], lambda x: _softmax(x, (0, -1)),
+         grad=True),
+    case("softmax/int", ops.softmax, [I(S)], lambda x: _softmax(x.astype("float32"))),
+    case("log_softmax/two_axes", lambda x: ops.log_softmax(x, axis=(1, 0)), [N(S)],
+         lambda x: _log_softmax(x, (0, 1)), grad=True),
 ]
 
 

@@ -237,6 +237,16 @@ def where(cond, x, y) -> OVTensor:
     return node(opset.select(c.output, a.output, b.output))
 
 
+def softmax(x, axis) -> OVTensor:
+    x = asarray(x)
+    return node(opset.softmax(x.output, int(axis) % x.ndim))
+
+
+def log_softmax(x, axis) -> OVTensor:
+    x = asarray(x)
+    return node(opset.log_softmax(x.output, int(axis) % x.ndim))
+
+
 def clip(x, lo, hi) -> OVTensor:
     bounds = [v for v in (lo, hi) if v is not None]
     dtype = promote(x, *bounds)

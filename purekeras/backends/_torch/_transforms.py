@@ -11,7 +11,9 @@
   per-op wrapping costs ~0.5 ms a step on a small MLP); inside them,
   ``torch.func.grad_and_value``, so it composes with ``vmap``/``jacrev``/``grad``.
 - ``vmap``: ``torch.func.vmap``.
-- ``jit``: eager; NumPy leaves of the arguments become tensors.
+- ``jit``: a traced ATen graph by default (``_trace``), ``torch.compile`` with
+  ``compile=True``, op by op with ``compile=False``; NumPy leaves of the
+  arguments become tensors.
 
 >>> import torch
 >>> from purekeras.backends._torch import _transforms
@@ -111,14 +113,12 @@ def value_and_grad(fn, argnums, has_aux):
         rebuild.append((treedef, is_tensor, [None if t else v for v, t in zip(leaves, is_tensor)]))
         return value, [v for v, t in zip(leaves, is_tensor) if t]
 
-    transformed = torch.func.grad_and_value(split_aux if has_aux else fn, argnums=argnums,
-                                            has_aux=has_aux)
-
-    @functools.wraps(fn)
     def run(*args, **kwargs):
         args = tuple(_float_tensors(a) if i in nums else a for i, a in enumerate(args))
         if _plain_autograd_applies([args[i] for i in nums]):
             return _autograd_value_and_grad(fn, nums, argnums, has_aux, args, kwargs)
+        transformed = torch.func.grad_and_value(split_aux if has_aux else fn, argnums=argnums,
+                                                has_aux=has_aux)
         grads, value = transformed(*args, **kwargs)
         if not has_aux:
             return value, grads
@@ -179,11 +179,16 @@ def vmap(fn, in_axes, out_axes):
 
 
 def jit(fn, donate_argnums, static_argnums, compile=None):
-    """Eager unless ``compile=True`` (then ``torch.compile(fullgraph=True, dynamic=False)``:
-    on CPU its compile time outweighs its gains for small models, see
-    benchmarks/RESULTS.md). The facade passes NumPy batches straight into jitted
-    steps, so NumPy leaves of the (non-static) arguments become tensors; donation
-    is a no-op."""
+    """``compile=None`` (the default): traced once per input signature into an ATen
+    graph and replayed (``_trace``); ``True``: ``torch.compile(fullgraph=True,
+    dynamic=False)`` (Inductor: seconds to compile, see benchmarks/RESULTS.md);
+    ``False``: op by op, for debugging. The facade passes NumPy batches straight
+    into jitted steps, so NumPy leaves of the (non-static) arguments become
+    tensors; donation is a no-op."""
+    if compile is None:
+        from ._trace import traced
+
+        return traced(fn, static_argnums)
     static = frozenset(static_argnums)
     if compile:
         fn = torch.compile(fn, fullgraph=True, dynamic=False)
