@@ -147,8 +147,8 @@ def test_train_step_is_one_graph_under_torch_compile():
 
 @pytest.mark.parametrize("opt", [
     optim.Adam(0.05, amsgrad=True, beta_2=0.9), optim.AdamW(0.05, weight_decay=0.1),
-    optim.Adam(0.05, global_clipnorm=0.5),
-], ids=["amsgrad", "adamw", "global_clipnorm"])
+    optim.Adam(0.05, global_clipnorm=0.5), optim.Adam(0.05, beta_1=0.3, beta_2=0.4),
+], ids=["amsgrad", "adamw", "global_clipnorm", "small_betas"])
 def test_multi_tensor_adam_equals_jax(opt):
     """The ``torch._foreach_*`` path (float32 and bfloat16 leaves, grouped by dtype)."""
     rng = np.random.default_rng(0)

@@ -257,6 +257,8 @@ def moveaxis(x, source: int, destination: int):
     axes = list(range(ndim(x)))
     source %= len(axes)
     destination %= len(axes)
+    if source == destination:
+        return x
     axes.insert(destination, axes.pop(source))
     return transpose(x, axes)
 

@@ -64,6 +64,21 @@ def _put(out: list, index: list, values) -> None:
         out[i] = v
 
 
+def _moving_average(average: list, target: list, weight: float, own_target: bool = False) -> list:
+    """``average + (target - average) * weight``, new tensors; ``own_target``: ``target``
+    holds temporaries of ours that may be overwritten."""
+    if weight < 0.5:  # torch's lerp is this formula below 0.5 (above, it is rearranged)
+        return torch._foreach_lerp(average, target, weight)
+    if own_target:
+        out = target
+        torch._foreach_sub_(out, average)
+    else:
+        out = torch._foreach_sub(target, average)
+    torch._foreach_mul_(out, weight)
+    torch._foreach_add_(out, average)
+    return out
+
+
 def adam(params: list, grads: list, m: list, v: list, v_hat: list | None, alpha, beta_1: float,
          beta_2: float, epsilon: float) -> tuple[list, list, list, list | None]:
     """One Adam update (Keras's rule) of the leaf lists; ``alpha`` is the float32
@@ -73,29 +88,26 @@ def adam(params: list, grads: list, m: list, v: list, v_hat: list | None, alpha,
 
         m += (g - m) * (1 - beta_1);  v += (g**2 - v) * (1 - beta_2)
         p -= m * alpha / (sqrt(v or v_hat) + epsilon)
+
+    Seven ``_foreach`` calls: both moments are ``lerp`` (``a + w * (b - a)`` for
+    ``w < 0.5``, Keras's formula), the last line one ``addcdiv`` with value -1.
     """
     n = len(params)
     new_p, new_m, new_v = [None] * n, [None] * n, [None] * n
     new_vh = None if v_hat is None else [None] * n
     for dtype, index in _groups(params).items():
         g = [t if t.dtype == dtype else t.to(dtype) for t in _take(grads, index)]
-        old_v = _take(v, index)
-        m1 = torch._foreach_lerp(_take(m, index), g, 1 - beta_1)  # m + (g - m) * (1 - beta_1)
+        m1 = _moving_average(_take(m, index), g, 1 - beta_1)
         # Few new tensors: on CPU each large one costs page faults (glibc hands freed
         # blocks back to the OS), more than a pass over memory. In place on our own.
-        v1 = torch._foreach_mul(g, g)
-        torch._foreach_sub_(v1, old_v)
-        torch._foreach_mul_(v1, 1 - beta_2)
-        torch._foreach_add_(v1, old_v)  # v + (g**2 - v) * (1 - beta_2)
+        v1 = _moving_average(_take(v, index), torch._foreach_mul(g, g), 1 - beta_2, own_target=True)
         if v_hat is not None:
             vh1 = torch._foreach_maximum(_take(v_hat, index), v1)
             _put(new_vh, index, vh1)
         denom = torch._foreach_sqrt(vh1 if v_hat is not None else v1)
         torch._foreach_add_(denom, epsilon)
-        p1 = torch._foreach_mul(m1, alpha.to(dtype))
-        torch._foreach_div_(p1, denom)  # m * alpha / (sqrt(v) + epsilon)
-        torch._foreach_sub_(p1, _take(params, index))
-        torch._foreach_neg_(p1)  # p - step, exactly (negation is exact)
+        step = torch._foreach_mul(m1, alpha.to(dtype))
+        p1 = torch._foreach_addcdiv(_take(params, index), step, denom, value=-1)  # p - m * alpha / denom
         _put(new_p, index, p1)
         _put(new_m, index, m1)
         _put(new_v, index, v1)

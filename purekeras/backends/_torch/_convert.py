@@ -184,8 +184,12 @@ def to_dtype(x, dtype: torch.dtype) -> torch.Tensor:
 
 
 def tensor_leaves(tree):
-    """``tree`` with its NumPy leaves turned into tensors (other leaves untouched)."""
-    return optree.tree_map(
-        lambda v: asarray(v) if isinstance(v, (np.ndarray, np.generic)) else v, tree,
-        none_is_leaf=False,
-    )
+    """``tree`` with its NumPy leaves turned into tensors (other leaves untouched);
+    ``tree`` itself when it has none (the common case: one C-level flatten)."""
+    leaves, treedef = optree.tree_flatten(tree, none_is_leaf=False)
+    if not any(isinstance(v, _NUMPY) for v in leaves):
+        return tree
+    return optree.tree_unflatten(treedef, [asarray(v) if isinstance(v, _NUMPY) else v for v in leaves])
+
+
+_NUMPY = (np.ndarray, np.generic)
