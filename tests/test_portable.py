@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from purekeras import ops, state
+from purekeras.state._safe_errors import FileFormatError
 
 
 class Slots(NamedTuple):
@@ -81,3 +82,50 @@ def test_paths_helpers():
     assert [p for p, _ in state.flatten_with_paths(tree)] == ["b/y", "b/x", "a/0", "a/1/0"]
     doubled = state.map_with_paths(lambda path, leaf: leaf * 2, tree)
     assert doubled == {"b": {"y": 2, "x": 4}, "a": [6, (8,)]}
+
+
+def _rewrite_member(path, name, transform):
+    """A copy of the zip at ``path`` with member ``name``'s bytes transformed (CRCs recomputed)."""
+    with zipfile.ZipFile(path) as zf:
+        members = [(info.filename, zf.read(info.filename)) for info in zf.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as zf:
+        for filename, data in members:
+            zf.writestr(filename, transform(data) if filename == name else data)
+
+
+def test_damaged_files_raise_tree_file_errors(tmp_path):
+    """The strict reader serves state files too: a header that declares more data than
+    stored, a flipped byte, a truncated file and a malformed structure entry each end in
+    a ``TreeFileError`` (a ``FileFormatError``) naming the file, never in a huge
+    allocation or another exception."""
+    import json
+
+    tree = {"w": np.arange(8, dtype=np.float32)}
+    cases = {}
+    for name in ("huge_shape", "flipped", "truncated", "bad_structure", "bad_dtypes"):
+        cases[name] = tmp_path / f"{name}.npz"
+        state.save_tree(cases[name], tree)
+    _rewrite_member(cases["huge_shape"], "w.npy", lambda d: d.replace(b"(8,)", b"(8000000000,)"))
+    raw = bytearray(cases["flipped"].read_bytes())
+    raw[raw.index(tree["w"].tobytes()) + 9] ^= 0xFF  # a byte of the array's data: only the CRC-32 can tell
+    cases["flipped"].write_bytes(bytes(raw))
+    cases["truncated"].write_bytes(cases["truncated"].read_bytes()[:200])
+
+    def header_edit(edit):
+        def transform(data):
+            header = json.loads(np.lib.format.read_array(__import__("io").BytesIO(data)).tobytes())
+            edit(header)
+            buffer = __import__("io").BytesIO()
+            np.save(buffer, np.frombuffer(json.dumps(header).encode(), np.uint8))
+            return buffer.getvalue()
+        return transform
+
+    _rewrite_member(cases["bad_structure"], "__purekeras_structure__.npy",
+                    header_edit(lambda h: h.update(structure={"dict": [["w", 3]]})))
+    _rewrite_member(cases["bad_dtypes"], "__purekeras_structure__.npy",
+                    header_edit(lambda h: h.update(dtypes={"w": "__loader__"})))
+    for name, path in cases.items():
+        with pytest.raises(state.TreeFileError, match=f"{name}.npz") as caught:
+            state.load_tree(path)
+        assert isinstance(caught.value, FileFormatError)
+        assert ("CRC" in str(caught.value)) == (name == "flipped"), str(caught.value)

@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 from ._portable import TreeFileError
-from ._safe_errors import FileFormatError
 
 
-class CheckpointError(TreeFileError, FileFormatError):
+class CheckpointError(TreeFileError):
     """A checkpoint is damaged, truncated, not a purekeras checkpoint, or does not
     match the state it is restored into. The message names the file and the fix.
     It is a ``FileFormatError`` (as for Keras files) and a ``TreeFileError``.

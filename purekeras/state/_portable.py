@@ -2,8 +2,10 @@
 
 The file holds one NumPy array per leaf (key ``"dense/kernel"``) plus a small
 JSON description of the nesting (dicts in insertion order, lists, tuples,
-NamedTuples, ``None``) under ``__purekeras_structure__``. It is read with
-``allow_pickle=False``: no code runs on load. Writes are atomic: a temporary
+NamedTuples, ``None``) under ``__purekeras_structure__``. It is read by the
+strict reader of ``_checkpoint_npz`` (no pickle, every header checked against the
+stored size, CRC-32s verified): no code runs on load, and a damaged file is a
+``TreeFileError`` (a ``CheckpointError``). Writes are atomic: a temporary
 file in the same directory, then ``os.replace``. Dtypes NumPy lacks
 (``bfloat16``) are stored as raw bits and restored by name.
 
@@ -26,14 +28,17 @@ from typing import Any
 import numpy as np
 
 from ._atomic import write_atomic
+from ._safe_errors import FileFormatError
 from ._tree import SEPARATOR, children, flatten_with_paths, is_namedtuple
 
 STRUCTURE_KEY = "__purekeras_structure__"
 FORMAT_VERSION = 1
 
 
-class TreeFileError(ValueError):
-    """A state file does not match what it is loaded into; the message lists the paths."""
+class TreeFileError(FileFormatError):
+    """A state file is damaged or does not match what it is loaded into; the message
+    names the file, or lists the paths that differ. A ``FileFormatError`` (and so a
+    ``ValueError``), as for Keras files."""
 
 
 # -- writing -----------------------------------------------------------------------
@@ -133,16 +138,25 @@ def read_tree(path: str | os.PathLike) -> Any:
     >>> read_tree(path)
     {'steps': (array(2, dtype=int32), None)}
     """
+    from ._checkpoint_npz import read_npz  # (it imports this module's names)
+
     path = os.fspath(path)
-    with np.load(path, allow_pickle=False) as data:
-        if STRUCTURE_KEY not in data.files:
-            raise TreeFileError(f"{path!r} is not a purekeras state file (no {STRUCTURE_KEY!r} entry).")
-        header = json.loads(bytes(data[STRUCTURE_KEY]).decode("utf-8"))
-        arrays = {key: data[key] for key in data.files if key != STRUCTURE_KEY}
-    for key, name in header.get("dtypes", {}).items():
-        arrays[key] = _restore_dtype(arrays[key], name)
+    views, header, _ = read_npz(path)
+    arrays = {key: np.array(view) for key, view in views.items()}  # own copies, not views of the file
+    del views
+    dtypes = header.get("dtypes", {})
+    if not isinstance(dtypes, dict) or not all(isinstance(v, str) and k in arrays for k, v in dtypes.items()):
+        raise TreeFileError(f"{path!r}: its dtype table is malformed: the file is damaged.")
     used: set = set()
-    tree = _build(header["structure"], arrays, used)
+    try:
+        for key, name in dtypes.items():
+            arrays[key] = _restore_dtype(arrays[key], name)
+        tree = _build(header["structure"], arrays, used)
+    except TreeFileError:
+        raise
+    except (TypeError, ValueError, AttributeError, KeyError, StopIteration, RecursionError) as error:
+        raise TreeFileError(f"{path!r}: its structure description is malformed ({type(error).__name__}: "
+                            f"{error}): the file is damaged.") from None
     extra = sorted(set(arrays) - used)
     if extra:
         raise TreeFileError(f"{path!r} holds arrays its structure does not name: {extra}.")
