@@ -160,9 +160,8 @@ def divide_no_nan(x, y):
     [0.0, 0.25]
     """
     zero = equal(y, 0)
-    safe = where(zero, _core.ones_like(y), y)
-    quotient = divide(x, safe)
-    return where(zero, _core.zeros_like(quotient), quotient)
+    quotient = divide(x, where(zero, 1, y))
+    return where(zero, 0, quotient)
 
 
 # ----------------------------------------------------------------------------

@@ -120,6 +120,12 @@ def where(cond, x, y):
     if dtype in WIDE_UNSIGNED:
         out = torch.where(cond, to_dtype(x, torch.int64), to_dtype(y, torch.int64))
         return out.to(dtype)
+    # A Python number beside a tensor of the result's dtype goes in as a scalar (no
+    # tensor made for it); torch keeps the tensor's dtype, as the table says.
+    if type(y) in _NUMBERS and isinstance(x, torch.Tensor) and x.dtype == dtype:
+        return torch.where(cond, x, y)
+    if type(x) in _NUMBERS and isinstance(y, torch.Tensor) and y.dtype == dtype:
+        return torch.where(cond, x, y)
     return torch.where(cond, to_dtype(x, dtype), to_dtype(y, dtype))
 
 
