@@ -1,10 +1,12 @@
 """``pk.jit``: compile a pure step with the backend's own compiler.
 
 JAX: ``jax.jit`` with the train state (argument 0) donated, so its buffers are
-reused in place. PyTorch: eager by default (NumPy arguments become tensors);
-``compile=True`` gives ``torch.compile(fullgraph=True)``. On a CPU its compile
-time (25-35 s per step function on 2 cores) outweighs its gains for small
-models: see ``benchmarks/RESULTS.md``. TensorFlow: ``tf.function(jit_compile=True)``
+reused in place. PyTorch: by default eager on a signature's first call, traced
+into an ATen graph on its second and replayed after (NumPy arguments become
+tensors; ``backends/_torch/_trace.py``); ``compile=True`` gives
+``torch.compile(fullgraph=True)``, whose compile time (10-35 s per step function
+on 2 cores) outweighs its gains for small models (``benchmarks/RESULTS.md``);
+``compile=False`` runs op by op. TensorFlow: ``tf.function(jit_compile=True)``
 traced once per input signature (shapes and dtypes of the first call; a new
 signature traces once more), XLA-compiled; where XLA cannot compile the function
 it warns, naming the reason, and runs it as a plain TensorFlow graph; donation is

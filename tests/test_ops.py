@@ -363,3 +363,8 @@ def test_bad_arguments_raise_clear_errors(backend):
         ops.max_pool(x, (2, 2, 2))
     with pytest.raises(ValueError, match="ord must be a number >= 1"):
         ops.norm(x, ord=0)
+    for axis in ((0, 4), (1, -3), (), 4, -5):
+        with pytest.raises(ValueError, match=r"softmax: axis=.* of shape \(1, 4, 4, 1\); pass axes in \[-4, 4\)"):
+            ops.softmax(x, axis=axis)
+    assert float(ops.softmax(ops.asarray(3.0, backend=backend))) == 1.0
+    assert float(ops.log_softmax(ops.asarray(3.0, backend=backend))) == 0.0

@@ -109,3 +109,87 @@ def test_a_jitted_function_composes_with_torch_func():
         assert torch.func.grad(jitted)(torch.tensor([1.0, 2.0])).tolist() == [3.0, 12.0]
         per_row = torch.func.vmap(jitted)(torch.tensor([[1.0], [2.0]]))
         assert per_row.tolist() == [1.0, 8.0]
+
+
+def test_python_numbers_are_keyed_by_their_bits():
+    jitted = pk.jit(lambda x, s: x / s, backend="torch")
+    for s in (0.0, 0.0, 0.0, -0.0, -0.0, -0.0):  # eager, traced, replayed, for each zero
+        expected = float("inf") if str(s) == "0.0" else float("-inf")
+        assert jitted(torch.ones(1), s).item() == expected
+
+
+def test_closures_over_tensors_trace_and_read_the_tensor_at_replay():
+    weight = torch.tensor([1.0, 2.0])
+    jitted = pk.jit(lambda x: x * weight, backend="torch")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # traced: no "could not be traced" warning
+        assert [jitted(torch.ones(2)).tolist() for _ in range(3)] == [[1.0, 2.0]] * 3
+    weight.add_(1.0)
+    assert jitted(torch.ones(2)).tolist() == [2.0, 3.0]
+
+
+def test_other_returned_objects_keep_the_function_eager():
+    class Box:
+        def __init__(self, value):
+            self.value = value
+
+    jitted = pk.jit(lambda x: Box(x * 2), backend="torch")
+    jitted(torch.ones(1))
+    with pytest.warns(RuntimeWarning, match="returns Box objects"):
+        out = jitted(torch.ones(1))
+    assert type(out.value) is torch.Tensor and type(jitted(torch.ones(1)).value) is torch.Tensor
+
+
+def test_a_failing_first_call_is_not_counted():
+    def f(x, fail):
+        if fail:
+            raise ValueError("bad input")
+        return x + 1
+
+    jitted = pk.jit(f, backend="torch", static_argnums=(1,))
+    for _ in range(2):
+        with pytest.raises(ValueError, match="bad input"):
+            jitted(torch.ones(1), True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert [jitted(torch.ones(1), False).item() for _ in range(3)] == [2.0] * 3
+
+
+def test_autocast_and_changing_numbers_run_eagerly():
+    jitted = pk.jit(lambda x: x @ x, backend="torch")
+    with torch.autocast("cpu", torch.bfloat16):
+        for _ in range(3):
+            assert jitted(torch.ones(2, 2)).dtype == torch.bfloat16
+    assert [jitted(torch.ones(2, 2)).dtype for _ in range(3)] == [torch.float32] * 3
+    scaled = pk.jit(lambda x, s: x * s, backend="torch")
+    with pytest.warns(RuntimeWarning, match="more than 64 input signatures"):
+        for i in range(70):
+            assert scaled(torch.ones(1), float(i)).item() == i
+
+
+def test_a_default_jitted_function_inside_torch_compile():
+    inner = pk.jit(lambda x, scale=1.0: x * scale, backend="torch")
+    compiled = torch.compile(lambda x: inner(x, scale=2.0) + 1, fullgraph=True, backend="eager")
+    assert compiled(torch.ones(2)).tolist() == [3.0, 3.0]
+
+
+def test_tracing_from_several_threads_at_once():
+    import threading
+
+    functions = [pk.jit(lambda a: torch.tanh(a * 2 + 1) @ a.T, backend="torch") for _ in range(4)]
+    for f in functions:
+        f(torch.ones(8, 8))
+    barrier, results = threading.Barrier(4), []
+
+    def go(f):
+        barrier.wait()
+        results.extend(float(f(torch.ones(8, 8)).sum()) for _ in range(3))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        threads = [threading.Thread(target=go, args=(f,)) for f in functions]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert len(results) == 12 and len(set(results)) == 1

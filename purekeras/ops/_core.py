@@ -258,7 +258,7 @@ def moveaxis(x, source: int, destination: int):
     source %= len(axes)
     destination %= len(axes)
     if source == destination:
-        return x
+        return asarray(x)
     axes.insert(destination, axes.pop(source))
     return transpose(x, axes)
 

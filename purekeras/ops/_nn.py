@@ -221,10 +221,15 @@ def _over_axes(name: str, x, axis):
     if not _core.is_floating(b.dtype_name(x)):
         x = b.cast(x, "float32")
     primitive = getattr(b, name)
-    if not isinstance(axis, (tuple, list)):
-        return primitive(x, int(axis))
     rank = len(b.shape(x))
-    axes = sorted({int(a) % rank for a in axis})
+    given = tuple(int(a) for a in axis) if isinstance(axis, (tuple, list)) else (int(axis),)
+    n = max(rank, 1)  # a 0-d input takes axis 0 / -1, as one of shape (1,)
+    if not given or not all(-n <= a < n for a in given) or len({a % n for a in given}) != len(given):
+        raise ValueError(f"{name}: axis={axis!r} is not a distinct, non-empty set of axes of an input "
+                         f"of shape {b.shape(x)}; pass axes in [-{n}, {n}).")
+    if rank == 0:  # one element: softmax 1, log_softmax 0
+        return b.reshape(primitive(b.reshape(x, (1,)), 0), ())
+    axes = sorted(a % rank for a in given)
     if len(axes) == 1:
         return primitive(x, axes[0])
     kept = [a for a in range(rank) if a not in axes]

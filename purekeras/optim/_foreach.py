@@ -3,8 +3,10 @@
 Eager PyTorch pays a Python dispatch per op and per tensor, so an update written
 leaf by leaf with ``ops`` costs ~10 ops x the number of params. Here each step
 of the math is ONE ``torch._foreach_*`` call over all the leaves (what
-``torch.optim.Adam(foreach=True)`` does), with the same formulas and rounding
-order as the ``ops`` version (Keras's numerics). Everything is out of place:
+``torch.optim.Adam(foreach=True)`` does), with the same formulas as the ``ops``
+version (Keras's). ``lerp`` and ``addcdiv`` round once (a fused multiply-add)
+where the ``ops`` path rounds twice, so results can differ from it (and from
+JAX) in the last bit: tested within 1e-5. Everything is out of place:
 the inputs are never modified, the results are new tensors (in-place ops touch
 only tensors created here). Optimizers call this module only when
 ``multi_tensor(params)`` holds; it is imported lazily, so ``purekeras.optim``
@@ -90,7 +92,8 @@ def adam(params: list, grads: list, m: list, v: list, v_hat: list | None, alpha,
         p -= m * alpha / (sqrt(v or v_hat) + epsilon)
 
     Seven ``_foreach`` calls: both moments are ``lerp`` (``a + w * (b - a)`` for
-    ``w < 0.5``, Keras's formula), the last line one ``addcdiv`` with value -1.
+    ``w < 0.5``, Keras's formula, with one rounding), the last line one
+    ``addcdiv`` with value -1.
     """
     n = len(params)
     new_p, new_m, new_v = [None] * n, [None] * n, [None] * n

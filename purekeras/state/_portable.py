@@ -99,12 +99,15 @@ def save_tree(path: str | os.PathLike, tree: Any) -> None:
 
 # -- reading -----------------------------------------------------------------------
 def _restore_dtype(array: np.ndarray, name: str) -> np.ndarray:
-    try:
-        dtype = np.dtype(name)
-    except TypeError:
-        import ml_dtypes  # ships with JAX; knows bfloat16, float8_*, ...
+    """The raw bits ``save_tree`` stored for a dtype NumPy lacks, viewed as ``name``:
+    only an ``ml_dtypes`` float type of the stored item size."""
+    import ml_dtypes  # ships with JAX; knows bfloat16, float8_*, ...
 
-        dtype = np.dtype(getattr(ml_dtypes, name))
+    kind = getattr(ml_dtypes, name, None) if name.isidentifier() and not name.startswith("_") else None
+    dtype = np.dtype(kind) if isinstance(kind, type) and issubclass(kind, np.generic) else None
+    if dtype is None or array.dtype != np.dtype(f"u{dtype.itemsize}"):
+        raise TreeFileError(f"the dtype table names {name!r} for raw {array.dtype} data: "
+                            "not an ml_dtypes type of that size; the file is damaged.")
     return array.view(dtype)
 
 
@@ -141,6 +144,8 @@ def read_tree(path: str | os.PathLike) -> Any:
     from ._checkpoint_npz import read_npz  # (it imports this module's names)
 
     path = os.fspath(path)
+    with open(path, "rb"):  # a missing file is a FileNotFoundError, as for any file
+        pass
     views, header, _ = read_npz(path)
     arrays = {key: np.array(view) for key, view in views.items()}  # own copies, not views of the file
     del views
@@ -152,8 +157,8 @@ def read_tree(path: str | os.PathLike) -> Any:
         for key, name in dtypes.items():
             arrays[key] = _restore_dtype(arrays[key], name)
         tree = _build(header["structure"], arrays, used)
-    except TreeFileError:
-        raise
+    except TreeFileError as error:
+        raise TreeFileError(f"{path!r}: {error}") from None
     except (TypeError, ValueError, AttributeError, KeyError, StopIteration, RecursionError) as error:
         raise TreeFileError(f"{path!r}: its structure description is malformed ({type(error).__name__}: "
                             f"{error}): the file is damaged.") from None

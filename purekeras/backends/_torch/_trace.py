@@ -7,22 +7,26 @@ data-dependent Python (the contract ``jax.jit`` also needs), so
 ``make_fx`` can record the ATen ops they run (forward, the backward of every
 ``ops.value_and_grad``, the optimizer's ``_foreach`` calls) with fake tensors,
 and the recorded graph runs the same kernels in the same order without the
-Python around them: bitwise the eager results (tested), and on CPU the speed of
-a hand-written PyTorch loop (``benchmarks/bench_torch.py``).
+Python around them: bitwise the eager results (tested), and on CPU about the
+speed of a hand-written PyTorch loop (``benchmarks/bench_torch.py``).
 
 How a call goes:
-- The first call with a new signature (the tree structure, each tensor's shape,
-  dtype, strides and device, the values of non-tensor leaves and static
-  arguments) runs eagerly, so errors in the function surface with ordinary
-  tracebacks; the second call with that signature traces it (tens of ms), later
-  calls replay.
+- The signature of a call is the tree structure, each tensor's shape, dtype,
+  strides and device, and the values of the non-tensor leaves (floats by their
+  bits, so ``-0.0`` and NaN are keys of their own). The first call with a new
+  signature runs eagerly, so errors in the function surface with ordinary
+  tracebacks; the second traces it (tens of ms); later calls replay.
 - A function that cannot be traced (``.item()``, ``bool(tensor)``, other
-  data-dependent Python) stays eager for that signature, with one warning.
-- Calls where the graph would be wrong stay eager: arguments that require grad
-  (the caller differentiates through the call), ``torch.func`` transforms, and
-  ``torch.compile`` tracing.
+  data-dependent Python) or that returns objects other than tensors and plain
+  Python values stays eager for that signature, with one warning per function.
+- Calls where a graph would be wrong run eagerly: inside ``torch.compile`` or a
+  ``torch.func`` transform, under ``torch.autocast``, with arguments that require
+  grad (the caller differentiates through the call). So does a function called
+  with more than ``MAX_SIGNATURES`` signatures (a Python number that changes
+  every call: pass it as a tensor), with one warning.
 - The replay runs under ``torch.no_grad``: gradients the function takes are ops
-  in the graph already.
+  in the graph already. Tensors the function reads from its closure are read at
+  replay time, as eagerly.
 
 >>> import torch
 >>> from purekeras.backends._torch._trace import traced
@@ -33,6 +37,8 @@ How a call goes:
 from __future__ import annotations
 
 import functools
+import struct
+import threading
 import warnings
 
 import optree
@@ -40,19 +46,24 @@ import torch
 
 from ._convert import tensor_leaves
 
+MAX_SIGNATURES = 64
 _EAGER = "eager"  # a signature that runs eagerly for good
+# Plain immutable values a traced function may return besides tensors (as constants).
+_CONSTANT_TYPES = (type(None), bool, int, float, complex, str, bytes, torch.dtype, torch.device)
+# make_fx patches process-wide state while it traces: one trace at a time.
+_TRACING = threading.Lock()
 
 
-def _signature(leaves) -> tuple:
-    return tuple(
-        (leaf.shape, leaf.dtype, leaf.stride(), leaf.device) if isinstance(leaf, torch.Tensor)
-        else (type(leaf), leaf)
-        for leaf in leaves
-    )
+def _leaf_key(leaf):
+    if isinstance(leaf, torch.Tensor):
+        return (leaf.shape, leaf.dtype, leaf.stride(), leaf.device)
+    if type(leaf) is float:  # 0.0 == -0.0 and nan != nan: key on the bits
+        return (float, struct.pack("<d", leaf))
+    return (type(leaf), leaf)
 
 
 def _must_run_eagerly(tensors) -> bool:
-    if torch.compiler.is_compiling() or torch._C._functorch.peek_interpreter_stack() is not None:
+    if torch._C._functorch.peek_interpreter_stack() is not None or torch._C._is_any_autocast_enabled():
         return True
     wrapped = torch._C._functorch.is_functorch_wrapped_tensor
     return any(t.requires_grad or wrapped(t) for t in tensors)
@@ -63,6 +74,8 @@ class _Graph:
     and how to rebuild the output tree (non-tensor output leaves are constants)."""
 
     def __init__(self, fn, treedef, leaves):
+        from torch.fx.experimental.proxy_tensor import make_fx
+
         is_tensor = [isinstance(leaf, torch.Tensor) for leaf in leaves]
         constants = [None if t else leaf for t, leaf in zip(is_tensor, leaves)]  # no tensor kept alive
         output = {}
@@ -76,13 +89,18 @@ class _Graph:
             output["leaves"] = out_leaves
             return [v for v in out_leaves if isinstance(v, torch.Tensor)]
 
-        from torch.fx.experimental.proxy_tensor import make_fx
-
-        module = make_fx(flat, tracing_mode="fake")(*[v for v, t in zip(leaves, is_tensor) if t])
-        self.module = _without_detach(module)
-        self.out_treedef = output["treedef"]
+        inputs = [v for v, t in zip(leaves, is_tensor) if t]
+        # Tensors the function closes over (not arguments) become graph constants,
+        # read at replay time.
+        module = make_fx(flat, tracing_mode="fake", _allow_non_fake_inputs=True)(*inputs)
         self.out_is_tensor = [isinstance(v, torch.Tensor) for v in output["leaves"]]
         self.out_constants = [None if t else v for v, t in zip(output["leaves"], self.out_is_tensor)]
+        odd = {type(v).__name__ for v in self.out_constants if not isinstance(v, _CONSTANT_TYPES)}
+        if odd:
+            raise TypeError(f"it returns {', '.join(sorted(odd))} objects, which a graph cannot rebuild "
+                            "(return tensors and plain Python values)")
+        self.module = _without_detach(module)
+        self.out_treedef = output["treedef"]
 
     def __call__(self, tensors):
         with torch.no_grad():
@@ -108,43 +126,61 @@ def traced(fn, static_argnums: tuple[int, ...]):
     """``fn`` traced per input signature and replayed (see the module docstring);
     NumPy leaves of the non-static arguments become tensors."""
     static = frozenset(static_argnums)
-    graphs: dict = {}  # signature -> _Graph, or _EAGER; or the number of eager calls so far
-    warned = []
+    graphs: dict = {}  # signature -> _Graph, _EAGER, or the number of eager calls so far
+    warned: set = set()
+    name = getattr(fn, "__name__", repr(fn))
+
+    def warn_once(kind: str, message: str, stacklevel: int) -> None:
+        if kind not in warned:
+            warned.add(kind)
+            warnings.warn(f"pk.jit(backend='torch'): {name!r} {message}", RuntimeWarning, stacklevel=stacklevel)
+
+    def trace(key, treedef, leaves):
+        with _TRACING:
+            entry = graphs.get(key)
+            if not isinstance(entry, int):  # another thread traced it meanwhile
+                return entry
+            try:
+                entry = _Graph(fn, treedef, leaves)
+            except Exception as error:  # noqa: BLE001 - any tracing failure means: stay eager
+                entry = _EAGER
+                first_line = str(error).splitlines()[0] if str(error) else ""
+                warn_once("trace", f"could not be traced into a graph ({type(error).__name__}: {first_line}); "
+                                   "it runs eagerly, which is slower for small models. Data-dependent Python "
+                                   "(.item(), bool(tensor), if on a tensor's value) prevents tracing; use "
+                                   "ops.where / ops.cond, or pass compile=False to choose eager execution "
+                                   "and silence this warning.", stacklevel=5)
+            graphs[key] = entry
+            return entry
 
     @functools.wraps(fn)
     def run(*args, **kwargs):
+        if torch.compiler.is_compiling():  # torch.compile traces fn itself
+            return fn(*args, **kwargs)
         args = tuple(a if i in static else tensor_leaves(a) for i, a in enumerate(args))
+        kwargs = tensor_leaves(kwargs)
         leaves, treedef = optree.tree_flatten((args, kwargs), none_is_leaf=False)
         tensors = [leaf for leaf in leaves if isinstance(leaf, torch.Tensor)]
         if _must_run_eagerly(tensors):
             return fn(*args, **kwargs)
         try:
-            key = (treedef, _signature(leaves))  # static arguments are leaves (or nodes) too
-            hash(key)
+            key = (treedef, tuple(_leaf_key(leaf) for leaf in leaves))  # static arguments are leaves too
+            entry = graphs.get(key, 0)
         except TypeError:  # an unhashable non-tensor leaf: nothing to key a graph on
             return fn(*args, **kwargs)
-        entry = graphs.get(key, 0)
         if isinstance(entry, _Graph):
             return entry(tensors)
-        if entry == 0 or entry is _EAGER:
-            if entry == 0:
-                graphs[key] = 1
+        if entry == 1:
+            entry = trace(key, treedef, leaves)
+            return entry(tensors) if isinstance(entry, _Graph) else fn(*args, **kwargs)
+        if entry == 0 and len(graphs) >= MAX_SIGNATURES:
+            warn_once("signatures", f"was called with more than {MAX_SIGNATURES} input signatures (shapes, "
+                                    "dtypes, values of Python numbers); new ones run eagerly. Pass numbers "
+                                    "that change from call to call as tensors.", stacklevel=4)
             return fn(*args, **kwargs)
-        try:
-            graph = _Graph(fn, treedef, leaves)
-        except Exception as error:  # noqa: BLE001 - any tracing failure means: stay eager
-            graphs[key] = _EAGER
-            if not warned:
-                warned.append(True)
-                warnings.warn(
-                    f"pk.jit(backend='torch'): {getattr(fn, '__name__', fn)!r} could not be traced into a "
-                    f"graph ({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}); it "
-                    "runs eagerly, which is slower for small models. Data-dependent Python (.item(), "
-                    "bool(tensor), if on a tensor's value) prevents tracing; use ops.where / ops.cond, or "
-                    "pass compile=False to choose eager execution and silence this warning.",
-                    RuntimeWarning, stacklevel=2)
-            return fn(*args, **kwargs)
-        graphs[key] = graph
-        return graph(tensors)
+        out = fn(*args, **kwargs)
+        if entry == 0:
+            graphs[key] = 1  # counted once the eager call has succeeded
+        return out
 
     return run
