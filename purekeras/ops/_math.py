@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 
-from . import _core
 from ._dispatch import dispatch
 
 # ----------------------------------------------------------------------------
