@@ -21,52 +21,13 @@ import tensorflow as tf
 import purekeras as pk
 from purekeras import nn, ops, optim, random, train
 
-SCCE = train.losses.SparseCategoricalCrossentropy
-SPEC = nn.InputSpec((None, 6, 6, 1))
+from .training_models import SCCE, SPEC, assert_trees_close, cnn, images, mlp, numpy_tree, tabular
+
 HOST_OPS = {"PyFunc", "PyFuncStateless", "EagerPyFunc", "Print", "PrintV2"}
 
 
-def _cnn():
-    return nn.Sequential([
-        nn.Conv2D(4, 3, padding="same", activation="relu"),
-        nn.MaxPooling2D(2),
-        nn.Flatten(),
-        nn.Dropout(0.25),
-        nn.Dense(8, activation="relu"),
-        nn.Dense(3),
-    ])
-
-
-def _images(n=16, seed=0):
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(n, 6, 6, 1)).astype(np.float32)
-    y = (x[:, :3, :3, 0].mean((1, 2)) > 0).astype(np.int32) + (x[:, 3:, 3:, 0].mean((1, 2)) > 0)
-    return x, y.astype(np.int32)
-
-
-def _tabular(n=96, seed=0):
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(n, 4)).astype(np.float32)
-    return x, np.argmax(x[:, :3], axis=1).astype(np.int32)
-
-
-def _mlp():
-    return nn.Sequential([nn.Dense(16, activation="relu"), nn.Dense(3)])
-
-
-def _numpy_tree(tree):
-    return optree.tree_map(lambda a: np.asarray(ops.convert_to_numpy(a)), tree)
-
-
-def _assert_trees_close(a, b, rtol, atol=0.0):
-    a, b = _numpy_tree(a), _numpy_tree(b)
-    assert optree.tree_structure(a) == optree.tree_structure(b)
-    for u, v in zip(optree.tree_leaves(a), optree.tree_leaves(b), strict=True):
-        np.testing.assert_allclose(u, v, rtol=rtol, atol=atol)
-
-
 def _parts(metrics=True):
-    model, acc = _cnn(), train.metrics.SparseCategoricalAccuracy()
+    model, acc = cnn(), train.metrics.SparseCategoricalAccuracy()
     opt = optim.Adam(learning_rate=0.01)
     return model, opt, ([acc] if metrics else [])
 
@@ -77,10 +38,10 @@ def _steps_on(backend, steps=3):
     model, opt, metrics = _parts()
     ts0 = train.init_state(model, opt, random.key(7, backend=backend), SPEC, metrics=metrics)
     step = pk.jit(train.make_train_step(model, SCCE(from_logits=True), opt, metrics=metrics), backend=backend)
-    x, y = _images()
+    x, y = images()
     mask = np.ones(len(x), np.float32)
     mask[-3:] = 0.0  # a padded last batch: masked rows must not count on either backend
-    initial = _numpy_tree(ts0.params)  # read before the JAX step donates the state
+    initial = numpy_tree(ts0.params)  # read before the JAX step donates the state
     ts, logs = ts0, None
     for _ in range(steps):
         ts, logs = step(ts, (x, y, None, mask))
@@ -91,18 +52,18 @@ def test_pure_train_step_on_tensorflow_equals_jax():
     jax_init, jax_ts, jax_logs = _steps_on("jax")
     tf_init, tf_ts, tf_logs = _steps_on("tensorflow")
     assert all(isinstance(t, tf.Tensor) for t in optree.tree_leaves(tf_ts))
-    _assert_trees_close(tf_init, jax_init, rtol=0)  # same key, same initial params (bitwise)
-    np.testing.assert_array_equal(_numpy_tree(tf_ts.rng), _numpy_tree(jax_ts.rng))
+    assert_trees_close(tf_init, jax_init, rtol=0)  # same key, same initial params (bitwise)
+    np.testing.assert_array_equal(numpy_tree(tf_ts.rng), numpy_tree(jax_ts.rng))
     assert int(tf_ts.step) == int(jax_ts.step) == 3
-    _assert_trees_close(tf_ts.params, jax_ts.params, rtol=1e-4, atol=1e-6)
-    _assert_trees_close(tf_ts.opt_state, jax_ts.opt_state, rtol=1e-4, atol=1e-7)
-    _assert_trees_close(tf_logs, jax_logs, rtol=1e-4)
+    assert_trees_close(tf_ts.params, jax_ts.params, rtol=1e-4, atol=1e-6)
+    assert_trees_close(tf_ts.opt_state, jax_ts.opt_state, rtol=1e-4, atol=1e-7)
+    assert_trees_close(tf_logs, jax_logs, rtol=1e-4)
 
 
 def test_step_traces_once_and_xla_compiles_it():
     """Four batches and a new learning rate: one trace, and no XLA fallback warning
     (pytest turns warnings into errors; the record makes it explicit)."""
-    model, opt, metrics = _mlp(), optim.Adam(learning_rate=0.01), [train.metrics.SparseCategoricalAccuracy()]
+    model, opt, metrics = mlp(), optim.Adam(learning_rate=0.01), [train.metrics.SparseCategoricalAccuracy()]
     step = train.make_train_step(model, SCCE(from_logits=True), opt, metrics=metrics)
     traces = []
 
@@ -116,9 +77,9 @@ def test_step_traces_once_and_xla_compiles_it():
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         for seed in range(4):
-            ts, logs = jitted(ts, _tabular(16, seed=seed))
+            ts, logs = jitted(ts, tabular(16, seed=seed))
         ts = ts._replace(opt_state=opt.with_learning_rate(ts.opt_state, 1e-3))
-        ts, logs = jitted(ts, _tabular(16, seed=9))
+        ts, logs = jitted(ts, tabular(16, seed=9))
     assert not caught, [str(w.message) for w in caught]
     assert len(traces) == 1 and int(ts.step) == 5
     assert float(ops.convert_to_numpy(ts.opt_state.learning_rate)) == pytest.approx(1e-3)
@@ -130,7 +91,7 @@ def test_scanned_multi_step_equals_single_steps():
     model = nn.Sequential([nn.Dense(8, activation="relu"), nn.Dropout(0.2), nn.Dense(3)])
     opt, metrics = optim.Adam(learning_rate=0.01), [train.metrics.SparseCategoricalAccuracy()]
     step = train.make_train_step(model, SCCE(from_logits=True), opt, metrics=metrics)
-    batches = [tuple(tf.constant(a) for a in _tabular(8, seed=i)) for i in range(3)]
+    batches = [tuple(tf.constant(a) for a in tabular(8, seed=i)) for i in range(3)]
 
     def fresh():
         return train.init_state(model, opt, random.key(0, backend="tensorflow"), nn.InputSpec((None, 4)),
@@ -142,7 +103,7 @@ def test_scanned_multi_step_equals_single_steps():
     stacked = tuple(tf.stack(parts) for parts in zip(*batches))
     multi = pk.jit(train.make_multi_step(step, 3, unroll=False), backend="tensorflow")
     ts_k, logs_k = multi(fresh(), stacked)
-    _assert_trees_close(ts_k, ts, rtol=1e-5, atol=1e-6)
+    assert_trees_close(ts_k, ts, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(float(logs_k["loss"]), float(logs["loss"]), rtol=1e-5)
 
 
@@ -152,7 +113,7 @@ def test_train_step_graph_has_no_host_callback():
     model, opt, metrics = _parts()
     step = train.make_train_step(model, SCCE(from_logits=True), opt, metrics=metrics)
     ts = train.init_state(model, opt, random.key(0, backend="tensorflow"), SPEC, metrics=metrics)
-    x, y = (tf.constant(a) for a in _images())
+    x, y = (tf.constant(a) for a in images())
     leaves, treedef = optree.tree_flatten((ts, (x, y)))
 
     def flat_step(*tensors):
@@ -189,7 +150,7 @@ def test_vmap_per_example_gradients_equal_a_loop():
     """``ops.vmap(ops.grad(...))``: a GradientTape inside ``tf.vectorized_map``."""
     model = nn.Sequential([nn.Dense(5, activation="tanh"), nn.Dense(2)])
     params, state = model.init(random.key(0, backend="tensorflow"), nn.InputSpec((None, 3)))
-    x, y = _tabular(4)
+    x, y = tabular(4)
     x, y = tf.constant(x[:, :3]), tf.constant(y % 2)
     loss = SCCE(from_logits=True)
 
@@ -199,17 +160,17 @@ def test_vmap_per_example_gradients_equal_a_loop():
     grad = ops.grad(example_loss, backend="tensorflow")
     per_example = ops.vmap(grad, in_axes=(None, 0, 0), backend="tensorflow")(params, x, y)
     for i in range(4):
-        _assert_trees_close(optree.tree_map(lambda g, i=i: g[i], per_example), grad(params, x[i], y[i]),
+        assert_trees_close(optree.tree_map(lambda g, i=i: g[i], per_example), grad(params, x[i], y[i]),
                             rtol=1e-5, atol=1e-6)
 
 
 def test_params_as_variables_train_under_a_gradient_tape():
     """A TensorFlow user's view: params held in ``tf.Variable``s, ``model.apply`` inside a
     plain ``tf.GradientTape`` and ``tf.function``, updated with ``assign_sub``."""
-    model = _mlp()
+    model = mlp()
     params, state = model.init(random.key(0, backend="tensorflow"), nn.InputSpec((None, 4)))
     variables = optree.tree_map(tf.Variable, params)
-    x, y = (tf.constant(a) for a in _tabular())
+    x, y = (tf.constant(a) for a in tabular())
     loss = SCCE(from_logits=True)
 
     @tf.function
@@ -227,20 +188,20 @@ def test_params_as_variables_train_under_a_gradient_tape():
 
 # -- the facade and tf.data ---------------------------------------------------------------
 def _tf_model(seed=0):
-    m = pk.Model(_mlp(), input_shape=(4,), backend="tensorflow", seed=seed)
+    m = pk.Model(mlp(), input_shape=(4,), backend="tensorflow", seed=seed)
     return m.compile(optimizer=optim.Adam(learning_rate=0.02), loss=SCCE(from_logits=True),
                      metrics=["accuracy"])
 
 
 def test_fit_evaluate_predict_with_callbacks_on_tensorflow():
-    x, y = _tabular()
+    x, y = tabular()
     traces = []
 
     def counting_loss(y_true, y_pred, sample_weight=None):
         traces.append(1)
         return SCCE(from_logits=True)(y_true, y_pred, sample_weight)
 
-    m = pk.Model(_mlp(), input_shape=(4,), backend="tensorflow", seed=0)
+    m = pk.Model(mlp(), input_shape=(4,), backend="tensorflow", seed=0)
     m.compile(optimizer=optim.Adam(learning_rate=0.02), loss=counting_loss, metrics=["accuracy"])
     history = m.fit(x, y, batch_size=20, epochs=5, verbose=0, validation_split=0.25, callbacks=[
         pk.callbacks.EarlyStopping(monitor="val_loss", patience=2, restore_best_weights=True),
@@ -265,11 +226,11 @@ def _dataset(x, y, batch_size):
 def test_fit_takes_a_tf_dataset_on_every_backend(backend):
     """A ``tf.data.Dataset`` trains exactly like the same arrays unshuffled, on any backend
     (96 = 5 * 18 + 6: the short last batch is padded and masked)."""
-    x, y = _tabular()
+    x, y = tabular()
     results = []
     for data in (dict(x=_dataset(x, y, 18)), dict(x=x, y=y, batch_size=18, shuffle=False)):
-        m = pk.Model(_mlp(), backend=backend, seed=0) if "y" not in data else \
-            pk.Model(_mlp(), input_shape=(4,), backend=backend, seed=0)
+        m = pk.Model(mlp(), backend=backend, seed=0) if "y" not in data else \
+            pk.Model(mlp(), input_shape=(4,), backend=backend, seed=0)
         m.compile(optimizer=optim.Adam(learning_rate=0.02), loss=SCCE(from_logits=True), metrics=["accuracy"])
         history = m.fit(**data, epochs=2, verbose=0)
         results.append((history.history, m.get_weights()))
@@ -280,7 +241,7 @@ def test_fit_takes_a_tf_dataset_on_every_backend(backend):
 
 
 def test_tf_dataset_for_validation_evaluate_and_predict():
-    x, y = _tabular()
+    x, y = tabular()
     m = _tf_model()
     history = m.fit(_dataset(x, y, 32).shuffle(8, seed=0), epochs=2, verbose=0,
                     validation_data=_dataset(x[:40], y[:40], 16))
@@ -296,8 +257,8 @@ def test_tf_dataset_for_validation_evaluate_and_predict():
 def test_tensorflow_and_jax_models_train_side_by_side():
     """Two facades in one process, epochs interleaved, no global switch: the same seed
     gives the same initial weights and (up to float32 rounding) the same training."""
-    x, y = _tabular()
-    models = {b: pk.Model(_mlp(), input_shape=(4,), backend=b, seed=1).compile(
+    x, y = tabular()
+    models = {b: pk.Model(mlp(), input_shape=(4,), backend=b, seed=1).compile(
         optimizer=optim.Adam(learning_rate=0.02), loss=SCCE(from_logits=True), metrics=["accuracy"])
         for b in ("jax", "tensorflow")}
     for a, b in zip(models["jax"].get_weights(), models["tensorflow"].get_weights()):

@@ -10,20 +10,9 @@ import pytest
 import torch
 
 import purekeras as pk
-from purekeras import nn, optim, random, train
+from purekeras import optim, random, train
 
-SCCE = train.losses.SparseCategoricalCrossentropy
-
-
-def _model():
-    return nn.Sequential([
-        nn.Conv2D(4, 3, padding="same", activation="relu"),
-        nn.MaxPooling2D(2),
-        nn.Flatten(),
-        nn.Dropout(0.25),
-        nn.Dense(8, activation="relu"),
-        nn.Dense(3),
-    ])
+from .training_models import SCCE, SPEC, cnn
 
 
 def _batch(seed):
@@ -36,10 +25,9 @@ def _batch(seed):
 
 
 def _run(compile, steps=5):
-    model, acc = _model(), train.metrics.SparseCategoricalAccuracy()
+    model, acc = cnn(), train.metrics.SparseCategoricalAccuracy()
     opt = optim.Adam(learning_rate=0.01, clipnorm=1.0)
-    ts = train.init_state(model, opt, random.key(3, backend="torch"), nn.InputSpec((None, 6, 6, 1)),
-                          metrics=[acc])
+    ts = train.init_state(model, opt, random.key(3, backend="torch"), SPEC, metrics=[acc])
     step = pk.jit(train.make_train_step(model, SCCE(from_logits=True), opt, metrics=[acc]),
                   backend="torch", compile=compile)
     history = []

@@ -16,10 +16,9 @@ import torch
 from torch.utils.data import DataLoader, TensorDataset
 
 import purekeras as pk
-from purekeras import nn, ops, optim, random, train
+from purekeras import ops, optim, random, train
 
-SCCE = train.losses.SparseCategoricalCrossentropy
-SPEC = nn.InputSpec((None, 6, 6, 1))
+from .training_models import SCCE, SPEC, assert_trees_close, cnn, images, mlp, numpy_tree, tabular
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -33,56 +32,17 @@ def _one_torch_thread():
     torch.set_num_threads(before)
 
 
-def _cnn():
-    return nn.Sequential([
-        nn.Conv2D(4, 3, padding="same", activation="relu"),
-        nn.MaxPooling2D(2),
-        nn.Flatten(),
-        nn.Dropout(0.25),
-        nn.Dense(8, activation="relu"),
-        nn.Dense(3),
-    ])
-
-
-def _images(n=16, seed=0):
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(n, 6, 6, 1)).astype(np.float32)
-    y = (x[:, :3, :3, 0].mean((1, 2)) > 0).astype(np.int32) + (x[:, 3:, 3:, 0].mean((1, 2)) > 0)
-    return x, y.astype(np.int32)
-
-
-def _tabular(n=96, seed=0):
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(n, 4)).astype(np.float32)
-    return x, np.argmax(x[:, :3], axis=1).astype(np.int32)
-
-
-def _mlp():
-    return nn.Sequential([nn.Dense(16, activation="relu"), nn.Dense(3)])
-
-
-def _numpy_tree(tree):
-    return optree.tree_map(lambda a: np.asarray(ops.convert_to_numpy(a)), tree)
-
-
-def _assert_trees_close(a, b, rtol, atol=0.0):
-    a, b = _numpy_tree(a), _numpy_tree(b)
-    assert optree.tree_structure(a) == optree.tree_structure(b)
-    for u, v in zip(optree.tree_leaves(a), optree.tree_leaves(b), strict=True):
-        np.testing.assert_allclose(u, v, rtol=rtol, atol=atol)
-
-
 def _steps_on(backend, steps=3):
     """``steps`` Adam steps of the pure train step (dropout on) on ``backend``."""
-    model, acc = _cnn(), train.metrics.SparseCategoricalAccuracy()
+    model, acc = cnn(), train.metrics.SparseCategoricalAccuracy()
     opt = optim.Adam(learning_rate=0.01)
     ts0 = train.init_state(model, opt, random.key(7, backend=backend), SPEC, metrics=[acc])
     step = pk.jit(train.make_train_step(model, SCCE(from_logits=True), opt, metrics=[acc]),
                   backend=backend)
-    x, y = _images()
+    x, y = images()
     mask = np.ones(len(x), np.float32)
     mask[-3:] = 0.0  # a padded last batch: masked rows must not count on either backend
-    initial = _numpy_tree(ts0.params)  # read before the JAX step donates the state
+    initial = numpy_tree(ts0.params)  # read before the JAX step donates the state
     ts, logs = ts0, None
     for _ in range(steps):
         ts, logs = step(ts, (x, y, None, mask))
@@ -94,12 +54,12 @@ def test_pure_train_step_on_torch_equals_jax():
     jax_init, jax_ts, jax_logs = _steps_on("jax")
     torch_init, torch_ts, torch_logs = _steps_on("torch")
     assert all(isinstance(t, torch.Tensor) for t in optree.tree_leaves(torch_ts))
-    _assert_trees_close(torch_init, jax_init, rtol=0)  # same key, same initial params (bitwise)
-    np.testing.assert_array_equal(_numpy_tree(torch_ts.rng), _numpy_tree(jax_ts.rng))
+    assert_trees_close(torch_init, jax_init, rtol=0)  # same key, same initial params (bitwise)
+    np.testing.assert_array_equal(numpy_tree(torch_ts.rng), numpy_tree(jax_ts.rng))
     assert int(torch_ts.step) == int(jax_ts.step) == 3
-    _assert_trees_close(torch_ts.params, jax_ts.params, rtol=1e-4, atol=1e-6)
-    _assert_trees_close(torch_ts.opt_state, jax_ts.opt_state, rtol=1e-4, atol=1e-7)
-    _assert_trees_close(torch_logs, jax_logs, rtol=1e-4)
+    assert_trees_close(torch_ts.params, jax_ts.params, rtol=1e-4, atol=1e-6)
+    assert_trees_close(torch_ts.opt_state, jax_ts.opt_state, rtol=1e-4, atol=1e-7)
+    assert_trees_close(torch_logs, jax_logs, rtol=1e-4)
 
 
 class _HostSync(AssertionError):
@@ -108,10 +68,10 @@ class _HostSync(AssertionError):
 
 def test_train_and_eval_steps_make_no_host_sync(monkeypatch):
     """Every way a tensor's value reaches Python raises inside the steps."""
-    model, acc = _cnn(), train.metrics.SparseCategoricalAccuracy()
+    model, acc = cnn(), train.metrics.SparseCategoricalAccuracy()
     opt = optim.Adam(clipnorm=1.0)
     ts = train.init_state(model, opt, random.key(0, backend="torch"), SPEC, metrics=[acc])
-    x, y = (torch.from_numpy(a) for a in _images())
+    x, y = (torch.from_numpy(a) for a in images())
     batch = (x, y, None, torch.ones(len(x)))
     train_step = train.make_train_step(model, SCCE(from_logits=True), opt, metrics=[acc])
     eval_step = train.make_eval_step(model, SCCE(from_logits=True), metrics=[acc])
@@ -132,17 +92,17 @@ def test_train_and_eval_steps_make_no_host_sync(monkeypatch):
 def test_train_step_is_one_graph_under_torch_compile():
     """``fullgraph=True`` fails on any graph break (host sync, untraceable Python);
     ``aot_eager`` traces forward and backward like Inductor, without its C++ build."""
-    model, acc = _cnn(), train.metrics.SparseCategoricalAccuracy()
+    model, acc = cnn(), train.metrics.SparseCategoricalAccuracy()
     opt = optim.Adam(learning_rate=0.01)
     ts = train.init_state(model, opt, random.key(3, backend="torch"), SPEC, metrics=[acc])
     step = train.make_train_step(model, SCCE(from_logits=True), opt, metrics=[acc])
     compiled = torch.compile(step, fullgraph=True, backend="aot_eager")
-    x, y = (torch.from_numpy(a) for a in _images())
+    x, y = (torch.from_numpy(a) for a in images())
     batch = (x, y, None, torch.ones(len(x)))
     eager_ts, eager_logs = step(ts, batch)
     compiled_ts, compiled_logs = compiled(ts, batch)
-    _assert_trees_close(compiled_ts.params, eager_ts.params, rtol=1e-5, atol=1e-7)
-    _assert_trees_close(compiled_logs, eager_logs, rtol=1e-5)
+    assert_trees_close(compiled_ts.params, eager_ts.params, rtol=1e-5, atol=1e-7)
+    assert_trees_close(compiled_logs, eager_logs, rtol=1e-5)
 
 
 @pytest.mark.parametrize("opt", [
@@ -167,8 +127,8 @@ def test_multi_tensor_adam_equals_jax(opt):
             p, state = opt.apply(convert(g), state, p)
         assert ops.dtype(p["b"]) == "bfloat16"
         results[backend] = optree.tree_map(lambda a: np.asarray(ops.convert_to_numpy(a), np.float32), p)
-    _assert_trees_close(results["torch"]["a"], results["jax"]["a"], rtol=1e-5, atol=1e-6)
-    _assert_trees_close(results["torch"]["b"], results["jax"]["b"], rtol=1e-2, atol=1e-2)
+    assert_trees_close(results["torch"]["a"], results["jax"]["a"], rtol=1e-5, atol=1e-6)
+    assert_trees_close(results["torch"]["b"], results["jax"]["b"], rtol=1e-2, atol=1e-2)
 
 
 def test_adam_under_torch_func_vmap_takes_the_leaf_path():
@@ -186,13 +146,13 @@ def test_adam_under_torch_func_vmap_takes_the_leaf_path():
 
 # -- the facade ---------------------------------------------------------------------------
 def _torch_model(**compile_kwargs):
-    m = pk.Model(_mlp(), input_shape=(4,), backend="torch", seed=0)
+    m = pk.Model(mlp(), input_shape=(4,), backend="torch", seed=0)
     return m.compile(optimizer=optim.Adam(learning_rate=0.02), loss=SCCE(from_logits=True),
                      metrics=["accuracy"], **compile_kwargs)
 
 
 def test_fit_with_callbacks_evaluate_predict_on_torch():
-    x, y = _tabular()
+    x, y = tabular()
     m = _torch_model()
     history = m.fit(x, y, batch_size=16, epochs=6, verbose=0, validation_split=0.25, callbacks=[
         pk.callbacks.EarlyStopping(monitor="val_loss", patience=2, restore_best_weights=True),
@@ -237,9 +197,9 @@ def _loader(x, y, **kwargs):
 def test_fit_takes_a_data_loader():
     """Built from the loader's shapes; int64 labels and the short last batch (96 = 5 * 18 + 6)
     are handled; evaluating the loader equals evaluating the arrays."""
-    x, y = _tabular()
+    x, y = tabular()
     shuffled = _loader(x, y, batch_size=18, shuffle=True, generator=torch.Generator().manual_seed(0))
-    m = pk.Model(_mlp(), backend="torch", seed=0)
+    m = pk.Model(mlp(), backend="torch", seed=0)
     m.compile(optimizer=optim.Adam(learning_rate=0.02), loss=SCCE(from_logits=True), metrics=["accuracy"])
     history = m.fit(shuffled, epochs=4, verbose=0, validation_data=_loader(x, y, batch_size=32))
     assert history.history["loss"][-1] < history.history["loss"][0]
@@ -253,7 +213,7 @@ def test_fit_takes_a_data_loader():
 def test_data_loader_errors_and_peek_draws_no_batch():
     from purekeras.train._data import TorchDataLoaderAdapter, adapt
 
-    x, y = _tabular(10)
+    x, y = tabular(10)
     loader = _loader(x, y, batch_size=4, shuffle=True)
     with pytest.raises(ValueError, match="batch_size is set by the batches of a DataLoader"):
         adapt(loader, batch_size=4)
@@ -270,10 +230,10 @@ def test_data_loader_errors_and_peek_draws_no_batch():
 def test_jax_and_torch_models_train_side_by_side():
     """Two facades in one process, epochs interleaved, no global switch: the same seed
     gives the same initial weights and (up to float32 rounding) the same training."""
-    x, y = _tabular()
+    x, y = tabular()
     models = {}
     for backend in ("jax", "torch"):
-        models[backend] = pk.Model(_mlp(), input_shape=(4,), backend=backend, seed=1).compile(
+        models[backend] = pk.Model(mlp(), input_shape=(4,), backend=backend, seed=1).compile(
             optimizer=optim.Adam(learning_rate=0.02), loss=SCCE(from_logits=True), metrics=["accuracy"])
     for a, b in zip(models["jax"].get_weights(), models["torch"].get_weights()):
         np.testing.assert_array_equal(a, b)

@@ -20,6 +20,7 @@ file in the same directory, then ``os.replace``. Dtypes NumPy lacks
 from __future__ import annotations
 
 import collections
+import errno
 import json
 import os
 import zipfile
@@ -144,8 +145,8 @@ def read_tree(path: str | os.PathLike) -> Any:
     from ._checkpoint_npz import read_npz  # (it imports this module's names)
 
     path = os.fspath(path)
-    with open(path, "rb"):  # a missing file is a FileNotFoundError, as for any file
-        pass
+    if not os.path.isfile(path):  # the strict reader would call it a damaged state file
+        raise FileNotFoundError(errno.ENOENT, "No such state file", path)
     views, header, _ = read_npz(path)
     arrays = {key: np.array(view) for key, view in views.items()}  # own copies, not views of the file
     del views

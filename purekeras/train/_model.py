@@ -19,6 +19,7 @@ or epochs. Batches go to the compiled steps as NumPy arrays: the backend's
 """
 from __future__ import annotations
 
+import collections
 import os
 import warnings
 from typing import Sequence
@@ -255,14 +256,8 @@ class Model:
                              "Use save_weights for weights alone.")
         if not overwrite and os.path.exists(filepath):
             raise FileExistsError(f"Model.save: {filepath!r} exists and overwrite=False.")
-        loss = self.loss
-        if isinstance(self._loss_name, str) and self.loss is not None:
-            try:  # a loss given by name is written by that name, as Keras does
-                loss = self._loss_name if losses_lib.get(self._loss_name) == self.loss else loss
-            except (ValueError, TypeError):
-                pass
         state_lib.save_model(filepath, self.spec, ts.params, ts.state, input_spec=self.input_spec,
-                             optimizer=self.optimizer, opt_state=ts.opt_state, loss=loss,
+                             optimizer=self.optimizer, opt_state=ts.opt_state, loss=self._loss_for_saving(),
                              metrics=self._metric_ids, steps_per_execution=self.steps_per_execution)
 
     def summary(self, print_fn=None) -> None:
@@ -392,6 +387,18 @@ class Model:
         cbs.on_train_end(epoch_logs)
         return cbs.history
 
+    def _loss_for_saving(self):
+        """The loss as Keras writes it: by its name when that name gives back the same
+        loss (one compiled as ``"mse"``), else the object (a custom loss, or a built-in
+        one with arguments)."""
+        if self.loss is None or not isinstance(self._loss_name, str):
+            return self.loss
+        try:
+            same = losses_lib.get(self._loss_name) == self.loss
+        except (ValueError, TypeError):  # the name of a custom loss: no built-in has it
+            same = False
+        return self._loss_name if same else self.loss
+
     def _take_resume(self, train: EpochIterator, initial_epoch: int) -> tuple[int, int]:
         """``(epoch, steps to skip in it)`` where fit starts: ``(initial_epoch, 0)`` unless
         a callback's ``on_train_begin`` restored a run (``_resume_at``). A stream of
@@ -401,8 +408,7 @@ class Model:
         (epoch, skip), self._resume_at = self._resume_at, None
         if train.steps_per_epoch is not None:
             for done in range(initial_epoch, epoch):
-                for _ in train.epoch(done):
-                    pass
+                collections.deque(train.epoch(done), maxlen=0)  # draw and drop its batches
         return epoch, skip
 
     def _train_epoch(self, train: EpochIterator, epoch: int, cbs: CallbackList, skip: int = 0):

@@ -183,13 +183,14 @@ def to_dtype(x, dtype: torch.dtype) -> torch.Tensor:
     return asarray(x, dtype)
 
 
+NUMPY_TYPES = (np.ndarray, np.generic)
+
+
 def tensor_leaves(tree):
     """``tree`` with its NumPy leaves turned into tensors (other leaves untouched);
     ``tree`` itself when it has none (the common case: one C-level flatten)."""
     leaves, treedef = optree.tree_flatten(tree, none_is_leaf=False)
-    if not any(isinstance(v, _NUMPY) for v in leaves):
+    if not any(isinstance(v, NUMPY_TYPES) for v in leaves):
         return tree
-    return optree.tree_unflatten(treedef, [asarray(v) if isinstance(v, _NUMPY) else v for v in leaves])
+    return optree.tree_unflatten(treedef, [asarray(v) if isinstance(v, NUMPY_TYPES) else v for v in leaves])
 
-
-_NUMPY = (np.ndarray, np.generic)

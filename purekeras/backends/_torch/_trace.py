@@ -44,7 +44,7 @@ import warnings
 import optree
 import torch
 
-from ._convert import tensor_leaves
+from ._convert import NUMPY_TYPES, asarray, tensor_leaves
 
 MAX_SIGNATURES = 64
 _EAGER = "eager"  # a signature that runs eagerly for good
@@ -157,9 +157,14 @@ def traced(fn, static_argnums: tuple[int, ...]):
     def run(*args, **kwargs):
         if torch.compiler.is_compiling():  # torch.compile traces fn itself
             return fn(*args, **kwargs)
-        args = tuple(a if i in static else tensor_leaves(a) for i, a in enumerate(args))
-        kwargs = tensor_leaves(kwargs)
         leaves, treedef = optree.tree_flatten((args, kwargs), none_is_leaf=False)
+        if any(isinstance(leaf, NUMPY_TYPES) for leaf in leaves):  # NumPy batches become tensors
+            if static:  # static arguments keep their NumPy leaves
+                args = tuple(a if i in static else tensor_leaves(a) for i, a in enumerate(args))
+                leaves, treedef = optree.tree_flatten((args, tensor_leaves(kwargs)), none_is_leaf=False)
+            else:
+                leaves = [asarray(leaf) if isinstance(leaf, NUMPY_TYPES) else leaf for leaf in leaves]
+            args, kwargs = optree.tree_unflatten(treedef, leaves)
         tensors = [leaf for leaf in leaves if isinstance(leaf, torch.Tensor)]
         if _must_run_eagerly(tensors):
             return fn(*args, **kwargs)

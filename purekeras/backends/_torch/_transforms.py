@@ -113,10 +113,12 @@ def value_and_grad(fn, argnums, has_aux):
         rebuild.append((treedef, is_tensor, [None if t else v for v, t in zip(leaves, is_tensor)]))
         return value, [v for v, t in zip(leaves, is_tensor) if t]
 
+    @functools.wraps(fn)
     def run(*args, **kwargs):
         args = tuple(_float_tensors(a) if i in nums else a for i, a in enumerate(args))
         if _plain_autograd_applies([args[i] for i in nums]):
             return _autograd_value_and_grad(fn, nums, argnums, has_aux, args, kwargs)
+        # Built here, on the transforms' path only (a cache would be opaque to torch.compile).
         transformed = torch.func.grad_and_value(split_aux if has_aux else fn, argnums=argnums,
                                                 has_aux=has_aux)
         grads, value = transformed(*args, **kwargs)
