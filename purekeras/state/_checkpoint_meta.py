@@ -23,13 +23,14 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ._checkpoint_errors import CheckpointError
-from ._portable import _build, _describe
+from ._portable import TreeFileError, _describe, build_tree
 from ._tree import flatten_with_paths, map_with_paths
 
 FORMAT = "purekeras.checkpoint"
 VERSION = 1
 META_FILE = "checkpoint.json"
 STORAGES = ("portable", "orbax")
+_MAX_META = 1 << 28  # bytes of a checkpoint description
 
 
 class Restored(NamedTuple):
@@ -135,6 +136,18 @@ def _check_arrays(arrays, where: str) -> None:
         seen.add(entry[0])
 
 
+def read_meta_file(path: str, directory: str) -> dict:
+    """The checked description in the file ``path`` of the checkpoint in ``directory``."""
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(_MAX_META + 1)
+    except OSError as error:
+        raise CheckpointError(f"{directory!r} is not a readable checkpoint: {error}.") from None
+    if len(raw) > _MAX_META:
+        raise CheckpointError(f"{path!r} is too large to be a checkpoint description.")
+    return decode(raw, repr(path))
+
+
 def decode(raw: bytes, where: str) -> dict:
     """The description in ``raw``, checked (CRC-32, fields and types), or ``CheckpointError``."""
     try:
@@ -167,11 +180,13 @@ def _check_structure(meta: dict, where: str) -> None:
     listed arrays, in order, at the paths they are listed under."""
     listed = [entry[0] for entry in meta["arrays"]]
     try:
-        tree = _build(meta["structure"], {path: path for path in listed}, set())
+        tree, _ = build_tree(meta["structure"], {path: path for path in listed}, where)
+    except TreeFileError as error:
+        raise CheckpointError(str(error)) from None
+    try:
         found = flatten_with_paths(tree)
-    except (KeyError, TypeError, ValueError, StopIteration, AttributeError, RecursionError, RuntimeError,
-            IndexError) as error:  # _build was written for valid descriptions
-        raise CheckpointError(f"{where}: the checkpoint's structure is malformed ({error!r}).") from None
+    except (TypeError, ValueError) as error:  # keys that are not path parts
+        raise CheckpointError(f"{where}: the checkpoint's structure is malformed ({error}).") from None
     if [path for path, _ in found] != listed or any(path != leaf for path, leaf in found):
         raise CheckpointError(f"{where}: the structure does not match the list of arrays: the description "
                               "is damaged.")
@@ -239,7 +254,7 @@ def assemble(meta: dict, arrays: dict, like, where: str):
             placed = {path: value for (path, _), value in zip(on_jax, values)}
         return map_with_paths(lambda path, leaf: placed[path] if path in placed else place(arrays[path], leaf),
                               like)
-    return _build(meta["structure"], {path: _owned(value) for path, value in arrays.items()}, set())
+    return build_tree(meta["structure"], {path: _owned(value) for path, value in arrays.items()}, where)[0]
 
 
 def _owned(value) -> np.ndarray:

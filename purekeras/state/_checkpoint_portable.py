@@ -19,13 +19,12 @@ import os
 
 from . import _checkpoint_fs as fs
 from ._checkpoint_errors import CheckpointError
-from ._checkpoint_meta import (META_FILE, Restored, assemble, build_meta, check_array, check_like, decode,
-                               encode, restored)
+from ._checkpoint_meta import (META_FILE, Restored, assemble, build_meta, check_array, check_like, encode,
+                               read_meta_file, restored)
 from ._checkpoint_npz import member_crcs, read_npz
 from ._portable import _restore_dtype, save_tree
 
 STATE_FILE = "state.npz"
-_MAX_META = 1 << 28
 
 
 def write(directory: str, tree, **fields) -> None:
@@ -47,15 +46,7 @@ def write(directory: str, tree, **fields) -> None:
 
 def read_meta(directory: str) -> dict:
     """The checked description of the portable checkpoint in ``directory``."""
-    path = os.path.join(directory, META_FILE)
-    try:
-        with open(path, "rb") as f:
-            raw = f.read(_MAX_META + 1)
-    except OSError as error:
-        raise CheckpointError(f"{directory!r} is not a readable checkpoint: {error}.") from None
-    if len(raw) > _MAX_META:
-        raise CheckpointError(f"{path!r} is too large to be a checkpoint description.")
-    return decode(raw, repr(path))
+    return read_meta_file(os.path.join(directory, META_FILE), directory)
 
 
 def read(directory: str, like) -> Restored:

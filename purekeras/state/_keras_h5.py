@@ -32,6 +32,7 @@ from ..nn._naming import snake_case
 from . import _keras_walk as kw
 from ._keras_hdf5 import H5Group
 from ._keras_layers import Var
+from ._portable import numpy_dtype
 from ._safe_errors import FileFormatError
 
 DIGEST = "purekeras_sha256"
@@ -130,14 +131,6 @@ def weights_tree(objects: list, params, state, *, optimizer=None, opt_state=None
 
 
 # -- reading -----------------------------------------------------------------------------------
-def numpy_dtype(name: str) -> np.dtype:
-    if name == "bfloat16":
-        import ml_dtypes  # ships with JAX and TensorFlow
-
-        return np.dtype(ml_dtypes.bfloat16)
-    return np.dtype(name)
-
-
 def fit_dtype(array: np.ndarray, dtype: str, where: str) -> np.ndarray:
     """``array`` as ``dtype`` when the values survive exactly; else a ``FileFormatError``."""
     if array.dtype.name == dtype:

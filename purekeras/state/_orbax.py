@@ -34,14 +34,13 @@ import numpy as np
 
 from . import _orbax_checksums as sums
 from ._checkpoint_errors import CheckpointError
-from ._checkpoint_meta import (Restored, assemble, build_meta, check_array, check_like, decode, restored,
+from ._checkpoint_meta import (Restored, assemble, build_meta, check_array, check_like, read_meta_file, restored,
                                wrap)
 from ._orbax_writer import OrbaxWriter, checkpointer, orbax
-from ._portable import _to_numpy
+from ._portable import _to_numpy, numpy_dtype
 from ._tree import flatten_with_paths
 
 META_ITEM, STATE_ITEM, META_NAME = "meta", "state", "metadata"
-_MAX_META = 1 << 28
 
 __all__ = ["OrbaxWriter", "device_put_like", "is_orbax_checkpoint", "read", "read_meta", "write"]
 
@@ -91,12 +90,7 @@ def write(directory: str, tree, writer: OrbaxWriter, **fields) -> None:
 def read_meta(directory: str) -> dict:
     """The checked description of the orbax checkpoint in ``directory``."""
     path = os.path.join(directory, META_ITEM, META_NAME)
-    try:
-        with open(path, "rb") as f:
-            raw = f.read(_MAX_META + 1)
-    except OSError as error:
-        raise CheckpointError(f"{directory!r} is not a readable checkpoint: {error}.") from None
-    meta = decode(raw, repr(path))
+    meta = read_meta_file(path, directory)
     crcs, count = meta.get("orbax_crc32"), len(meta["arrays"])
     ok = (meta["storage"] == "orbax" and isinstance(crcs, dict)
           and all(isinstance(k, str) and k[:1] == "a" and k[1:].isdigit() and int(k[1:]) < count
@@ -104,15 +98,6 @@ def read_meta(directory: str) -> dict:
     if not ok:
         raise CheckpointError(f"{path!r}: the orbax part of the checkpoint description is malformed.")
     return meta
-
-
-def _numpy_dtype(name: str) -> np.dtype:
-    try:
-        return np.dtype(name)
-    except TypeError:
-        import ml_dtypes
-
-        return np.dtype(getattr(ml_dtypes, name))
 
 
 def _committed(leaf) -> bool:
@@ -132,7 +117,7 @@ def _target(meta: dict, like):
     items, args = {}, {}
     for key in meta["orbax_crc32"]:
         path, shape, dtype = meta["arrays"][int(key[1:])]
-        leaf, dtype = like_leaves.get(path), _numpy_dtype(dtype)
+        leaf, dtype = like_leaves.get(path), numpy_dtype(dtype)
         if _committed(leaf):
             items[key] = jax.ShapeDtypeStruct(tuple(shape), dtype, sharding=leaf.sharding)
             args[key] = ocp.ArrayRestoreArgs(sharding=leaf.sharding, global_shape=tuple(shape), dtype=dtype)
@@ -177,7 +162,7 @@ def _checked(meta: dict, items: dict, where: str) -> dict:
                 raise CheckpointError(f"{where}: the array {path!r} is missing from the checkpoint.")
             arrays[path] = items[key]
         elif not int(np.prod(shape, dtype=object)):
-            arrays[path] = np.zeros(tuple(shape), _numpy_dtype(dtype))
+            arrays[path] = np.zeros(tuple(shape), numpy_dtype(dtype))
         else:
             raise CheckpointError(f"{where}: the array {path!r} has no checksum: the checkpoint is damaged.")
         check_array(path, arrays[path], meta["arrays"][index], where)

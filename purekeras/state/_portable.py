@@ -5,7 +5,7 @@ JSON description of the nesting (dicts in insertion order, lists, tuples,
 NamedTuples, ``None``) under ``__purekeras_structure__``. It is read by the
 strict reader of ``_checkpoint_npz`` (no pickle, every header checked against the
 stored size, CRC-32s verified): no code runs on load, and a damaged file is a
-``TreeFileError`` (a ``CheckpointError``). Writes are atomic: a temporary
+``TreeFileError`` (the strict reader's ``CheckpointError`` is one). Writes are atomic: a temporary
 file in the same directory, then ``os.replace``. Dtypes NumPy lacks
 (``bfloat16``) are stored as raw bits and restored by name.
 
@@ -99,14 +99,33 @@ def save_tree(path: str | os.PathLike, tree: Any) -> None:
 
 
 # -- reading -----------------------------------------------------------------------
+def numpy_dtype(name: str) -> np.dtype:
+    """The NumPy dtype called ``name``: NumPy's own numeric ones, or an ``ml_dtypes``
+    one (``bfloat16``, ``float8_*``); ``ValueError`` for anything else.
+
+    >>> numpy_dtype("float32"), numpy_dtype("bfloat16")
+    (dtype('float32'), dtype(bfloat16))
+    """
+    try:
+        dtype = np.dtype(name)
+    except TypeError:
+        import ml_dtypes  # ships with JAX; knows bfloat16, float8_*, ...
+
+        kind = getattr(ml_dtypes, name, None) if name.isidentifier() and not name.startswith("_") else None
+        dtype = np.dtype(kind) if isinstance(kind, type) and issubclass(kind, np.generic) else None
+    if dtype is None or not (_is_native(dtype) or dtype.type.__module__.partition(".")[0] == "ml_dtypes"):
+        raise ValueError(f"{name!r} is not a numeric dtype NumPy or ml_dtypes knows.")
+    return dtype
+
+
 def _restore_dtype(array: np.ndarray, name: str) -> np.ndarray:
     """The raw bits ``save_tree`` stored for a dtype NumPy lacks, viewed as ``name``:
-    only an ``ml_dtypes`` float type of the stored item size."""
-    import ml_dtypes  # ships with JAX; knows bfloat16, float8_*, ...
-
-    kind = getattr(ml_dtypes, name, None) if name.isidentifier() and not name.startswith("_") else None
-    dtype = np.dtype(kind) if isinstance(kind, type) and issubclass(kind, np.generic) else None
-    if dtype is None or array.dtype != np.dtype(f"u{dtype.itemsize}"):
+    only an ``ml_dtypes`` type of the stored item size."""
+    try:
+        dtype = numpy_dtype(name)
+    except ValueError:
+        dtype = None
+    if dtype is None or _is_native(dtype) or array.dtype != np.dtype(f"u{dtype.itemsize}"):
         raise TreeFileError(f"the dtype table names {name!r} for raw {array.dtype} data: "
                             "not an ml_dtypes type of that size; the file is damaged.")
     return array.view(dtype)
@@ -122,12 +141,28 @@ def _build(description: dict, arrays: dict, used: set) -> Any:
         used.add(value)
         return arrays[value]
     if kind == "dict":
+        if not all(isinstance(key, str) for key, _ in value):
+            raise TreeFileError("The file's structure has a dict key that is not a string.")
         return {key: _build(d, arrays, used) for key, d in value}
     if kind == "namedtuple":
         cls = collections.namedtuple(value, description["fields"])
         return cls(*(_build(d, arrays, used) for d in description["items"]))
     items = [_build(d, arrays, used) for d in value]
     return items if kind == "list" else tuple(items)
+
+
+def build_tree(description, arrays: dict, where: str) -> tuple[Any, set]:
+    """The tree a file's structure ``description`` describes, over ``arrays``, and the
+    keys it used; a ``TreeFileError`` naming ``where`` for a malformed description
+    (it comes from a file: anything may be wrong with it)."""
+    used: set = set()
+    try:
+        return _build(description, arrays, used), used
+    except TreeFileError as error:
+        raise TreeFileError(f"{where}: {error}") from None
+    except (TypeError, ValueError, AttributeError, KeyError, IndexError, StopIteration, RuntimeError) as error:
+        raise TreeFileError(f"{where}: its structure description is malformed ({type(error).__name__}: "
+                            f"{error}): the file is damaged.") from None
 
 
 def read_tree(path: str | os.PathLike) -> Any:
@@ -153,16 +188,12 @@ def read_tree(path: str | os.PathLike) -> Any:
     dtypes = header.get("dtypes", {})
     if not isinstance(dtypes, dict) or not all(isinstance(v, str) and k in arrays for k, v in dtypes.items()):
         raise TreeFileError(f"{path!r}: its dtype table is malformed: the file is damaged.")
-    used: set = set()
     try:
         for key, name in dtypes.items():
             arrays[key] = _restore_dtype(arrays[key], name)
-        tree = _build(header["structure"], arrays, used)
     except TreeFileError as error:
         raise TreeFileError(f"{path!r}: {error}") from None
-    except (TypeError, ValueError, AttributeError, KeyError, StopIteration, RecursionError) as error:
-        raise TreeFileError(f"{path!r}: its structure description is malformed ({type(error).__name__}: "
-                            f"{error}): the file is damaged.") from None
+    tree, used = build_tree(header["structure"], arrays, repr(path))
     extra = sorted(set(arrays) - used)
     if extra:
         raise TreeFileError(f"{path!r} holds arrays its structure does not name: {extra}.")
