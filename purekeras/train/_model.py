@@ -417,9 +417,10 @@ class Model:
         batch_begin, batch_end = cbs.on_train_batch_begin, cbs.on_train_batch_end
         logs = None
         for first, last, group in train.epoch(epoch):
-            if last < skip:  # resumed: these steps ran before the interruption
-                continue
-            group, first = group[max(skip - first, 0):], max(first, skip)
+            if first < skip:  # resumed: these steps ran before the interruption
+                if last < skip:
+                    continue
+                group, first = group[skip - first:], skip
             batch_begin(first)
             if multi is not None and len(group) == self.steps_per_execution:
                 self._ts, logs = multi(self._ts, stack_batches(group))

@@ -17,25 +17,13 @@ padding is TensorFlow's / XLA's (the extra cell after); the average over
 """
 from __future__ import annotations
 
-import math
 
 import openvino.opset15 as opset
 
+from .._host import same_padding
 from . import _shape
 from ._promote import is_float, operands
 from ._tensor import OVTensor, cast, node
-
-
-def same_padding(size: int, window: int, stride: int, dilation: int = 1) -> tuple[int, int]:
-    """TensorFlow's "SAME" padding ``(before, after)`` of one spatial axis.
-
-    >>> same_padding(7, 3, 2), same_padding(8, 3, 2)
-    ((1, 1), (0, 1))
-    """
-    effective = (window - 1) * dilation + 1
-    out = math.ceil(size / stride)
-    total = max((out - 1) * stride + effective - size, 0)
-    return total // 2, total - total // 2
 
 
 def _pads(x: OVTensor, window, strides, dilation, padding):

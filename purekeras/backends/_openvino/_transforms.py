@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-import numpy as np
 import optree
 
+from .._host import numpy_leaves_to
 from .._registry import BackendError
 from . import _indexing, _math, _shape
 from ._function import OVFunction, no_training
@@ -28,8 +28,7 @@ from ._tensor import OVTensor, asarray
 
 
 def _tensor_leaves(tree):
-    return optree.tree_map(lambda v: asarray(v) if isinstance(v, (np.ndarray, np.generic)) else v, tree,
-                           none_is_leaf=False)
+    return numpy_leaves_to(tree, asarray)
 
 
 def cond(pred, true_fn: Callable, false_fn: Callable, *operands):

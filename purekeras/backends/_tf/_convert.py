@@ -21,6 +21,7 @@ import optree
 import tensorflow as tf
 
 from ...ops._dtypes import result_type
+from .._host import numpy_leaves_to
 
 DTYPES: dict[str, tf.DType] = {
     "bool": tf.bool, "int8": tf.int8, "int16": tf.int16, "int32": tf.int32, "int64": tf.int64,
@@ -185,10 +186,7 @@ def tensor(x) -> tf.Tensor:
 
 def tensor_leaves(tree):
     """``tree`` with its NumPy leaves turned into tensors (other leaves untouched)."""
-    return optree.tree_map(
-        lambda v: asarray(v) if isinstance(v, (np.ndarray, np.generic)) else v, tree,
-        none_is_leaf=False,
-    )
+    return numpy_leaves_to(tree, asarray)
 
 
 def static_shape(x) -> tuple:

@@ -13,23 +13,11 @@ TensorShape([1, 3, 3, 4])
 """
 from __future__ import annotations
 
-import math
 
 import tensorflow as tf
 
+from .._host import same_padding
 from ._convert import promote, to_dtype
-
-
-def same_padding(size: int, window: int, stride: int, dilation: int = 1) -> tuple[int, int]:
-    """XLA's "SAME" padding ``(before, after)`` of one spatial axis.
-
-    >>> same_padding(7, 3, 2), same_padding(8, 3, 2)
-    ((1, 1), (0, 1))
-    """
-    effective = (window - 1) * dilation + 1
-    out = math.ceil(size / stride)
-    total = max((out - 1) * stride + effective - size, 0)
-    return total // 2, total - total // 2
 
 
 def _convolve(x, kernel, strides, padding, dilation, groups):

@@ -14,10 +14,10 @@ table, with Python scalars weak: ``float16 tensor + 1.0`` stays float16.
 from __future__ import annotations
 
 import numpy as np
-import optree
 import torch
 
 from ...ops._dtypes import result_type
+from .._host import numpy_leaves_to
 
 DTYPES: dict[str, torch.dtype] = {
     "bool": torch.bool, "int8": torch.int8, "int16": torch.int16, "int32": torch.int32,
@@ -183,14 +183,7 @@ def to_dtype(x, dtype: torch.dtype) -> torch.Tensor:
     return asarray(x, dtype)
 
 
-NUMPY_TYPES = (np.ndarray, np.generic)
-
-
 def tensor_leaves(tree):
-    """``tree`` with its NumPy leaves turned into tensors (other leaves untouched);
-    ``tree`` itself when it has none (the common case: one C-level flatten)."""
-    leaves, treedef = optree.tree_flatten(tree, none_is_leaf=False)
-    if not any(isinstance(v, NUMPY_TYPES) for v in leaves):
-        return tree
-    return optree.tree_unflatten(treedef, [asarray(v) if isinstance(v, NUMPY_TYPES) else v for v in leaves])
+    """``tree`` with its NumPy leaves turned into tensors (other leaves untouched)."""
+    return numpy_leaves_to(tree, asarray)
 

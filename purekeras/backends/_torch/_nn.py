@@ -20,23 +20,12 @@ import math
 import torch
 import torch.nn.functional as F
 
+from .._host import same_padding
 from ._convert import promote, to_dtype
 
 _CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
 _MAX_POOL = {1: F.max_pool1d, 2: F.max_pool2d, 3: F.max_pool3d}
 _SUM_POOL = {2: F.avg_pool2d, 3: F.avg_pool3d}  # with divisor_override=1: window sums
-
-
-def same_padding(size: int, window: int, stride: int, dilation: int = 1) -> tuple[int, int]:
-    """XLA's "SAME" padding ``(before, after)`` of one spatial axis.
-
-    >>> same_padding(7, 3, 2), same_padding(8, 3, 2)
-    ((1, 1), (0, 1))
-    """
-    effective = (window - 1) * dilation + 1
-    out = math.ceil(size / stride)
-    total = max((out - 1) * stride + effective - size, 0)
-    return total // 2, total - total // 2
 
 
 def _channels_first(x):

@@ -44,7 +44,8 @@ import warnings
 import optree
 import torch
 
-from ._convert import NUMPY_TYPES, asarray, tensor_leaves
+from .._host import NUMPY_TYPES
+from ._convert import asarray, tensor_leaves
 
 MAX_SIGNATURES = 64
 _EAGER = "eager"  # a signature that runs eagerly for good
