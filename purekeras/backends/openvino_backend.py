@@ -59,7 +59,7 @@ class OpenVINOBackend:
         return isinstance(x, OVTensor)
 
     def dtype_name(self, x):
-        return x.dtype if isinstance(x, OVTensor) else _tensor.to_numpy_input(x).dtype.name
+        return _tensor.value_dtype_name(x)
 
     def shape(self, x):
         return x.shape if isinstance(x, OVTensor) else tuple(np.shape(x))

@@ -31,7 +31,8 @@ import optree
 
 from .._registry import BackendError
 from ._compile import compile_model
-from ._tensor import _CANONICAL, PYTHON_SCALARS, OVTensor, _ov_tensor, asarray, constant, ov_type, tensor_value, to_numpy_input
+from ._tensor import (PYTHON_SCALARS, OVTensor, _ov_tensor, asarray, constant, ov_type, tensor_value, to_numpy_input,
+                      value_dtype_name)
 
 
 def _is_array(leaf) -> bool:
@@ -69,28 +70,13 @@ def _signature(args, static_argnums):
         return tuple((a.shape, a.dtype) for a in args)
     dynamic, static = _split_static(args, static_argnums)
     leaves, treedef = optree.tree_flatten(dynamic, none_is_leaf=True)
-    key = tuple(("array", _shape(leaf), _dtype_name(leaf)) if _is_array(leaf) else ("value", type(leaf), leaf)
+    key = tuple(("array", _shape(leaf), value_dtype_name(leaf)) if _is_array(leaf) else ("value", type(leaf), leaf)
                 for leaf in leaves)
     return treedef, key, tuple(sorted(static.items()))
 
 
 def _shape(leaf) -> tuple[int, ...]:
     return tuple(int(d) for d in getattr(leaf, "shape", np.shape(leaf)))
-
-
-def _dtype_name(leaf) -> str:
-    """The (canonical) dtype a leaf has as a compiled input, without converting it."""
-    if isinstance(leaf, OVTensor):
-        return leaf.dtype
-    if isinstance(leaf, (np.ndarray, np.generic)):
-        return _CANONICAL.get(leaf.dtype.name, leaf.dtype.name)
-    from .._registry import _backend_name_for_type, get_backend
-
-    name = _backend_name_for_type(type(leaf))
-    if name is not None:
-        dtype = get_backend(name).dtype_name(leaf)
-        return _CANONICAL.get(dtype, dtype)
-    return to_numpy_input(leaf).dtype.name
 
 
 class OVFunction:
@@ -132,7 +118,7 @@ class OVFunction:
             if not _is_array(leaf):
                 symbolic.append(leaf)
                 continue
-            dtype = _dtype_name(leaf)
+            dtype = value_dtype_name(leaf)
             name = input_names[len(parameters)] if input_names else f"input_{len(parameters)}"
             parameter = opset.parameter(list(_shape(leaf)), ov_type(dtype), name=name)
             parameter.output(0).get_tensor().set_names({name})

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...ops._dtypes import result_type
-from ._tensor import PYTHON_SCALARS, OVTensor, asarray, cast, to_numpy_input
+from ._tensor import PYTHON_SCALARS, OVTensor, asarray, cast, to_numpy_input, value_dtype_name
 
 _WEAK = (int, float)
 
@@ -25,7 +25,7 @@ def _kind(value):
         return type(value)
     if isinstance(value, bool):
         return "bool"
-    return to_numpy_input(value).dtype.name
+    return value_dtype_name(value)
 
 
 def promote(*values) -> str:

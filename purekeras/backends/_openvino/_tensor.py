@@ -197,6 +197,21 @@ def _numpy_of_framework_array(x) -> np.ndarray | None:
     return np.asarray(get_backend(name).to_numpy(x))
 
 
+def value_dtype_name(leaf) -> str:
+    """The (canonical) dtype name ``leaf`` has as an input, without converting it."""
+    if isinstance(leaf, OVTensor):
+        return leaf.dtype
+    if isinstance(leaf, (np.ndarray, np.generic)):
+        return _CANONICAL.get(leaf.dtype.name, leaf.dtype.name)
+    from .._registry import _backend_name_for_type, get_backend
+
+    name = _backend_name_for_type(type(leaf))
+    if name is not None:
+        dtype = get_backend(name).dtype_name(leaf)
+        return _CANONICAL.get(dtype, dtype)
+    return to_numpy_input(leaf).dtype.name
+
+
 def to_numpy_input(x: Any) -> np.ndarray:
     """``x`` (NumPy, list, scalar, or another framework's array) as a NumPy array,
     canonicalised as JAX does (float64 -> float32, int64 -> int32)."""
