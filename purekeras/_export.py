@@ -187,14 +187,20 @@ def _free_batch(model, function, input_spec, input_names) -> None:
 
 
 def _save_atomically(model: Any, xml_path: str) -> None:
-    """``model`` to ``xml_path`` and its ``.bin``: written under temporary names, then moved."""
+    """``model`` to ``xml_path`` and its ``.bin``: written under temporary names, flushed
+    to disk, then moved (the ``.bin`` first, so an ``.xml`` never names a missing one)."""
     import openvino as ov
+
+    from .state._checkpoint_fs import fsync_path
 
     directory = os.path.dirname(os.path.abspath(xml_path))
     os.makedirs(directory, exist_ok=True)
     stem = xml_path[: -len(".xml")]
     with tempfile.TemporaryDirectory(dir=directory, prefix=".export-") as scratch:
-        tmp_xml = os.path.join(scratch, "model.xml")
+        tmp_xml, tmp_bin = os.path.join(scratch, "model.xml"), os.path.join(scratch, "model.bin")
         ov.save_model(model, tmp_xml, compress_to_fp16=False)
-        os.replace(os.path.join(scratch, "model.bin"), stem + ".bin")
+        fsync_path(tmp_bin)
+        fsync_path(tmp_xml)
+        os.replace(tmp_bin, stem + ".bin")
         os.replace(tmp_xml, xml_path)
+        fsync_path(directory)

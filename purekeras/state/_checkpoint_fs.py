@@ -33,7 +33,8 @@ _OLD = re.compile(r"^\.old-(?P<name>.+)-[0-9a-f]{32}$")
 _TEMPORARY = re.compile(r"^(\.tmp-.+|\.del-.+|.+\.orbax-checkpoint-tmp.*)$")
 
 
-def fsync_directory(path: str) -> None:
+def fsync_path(path: str) -> None:
+    """Flush a file's or a directory's (its entries') data to disk."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -62,16 +63,16 @@ def set_aside(final: str) -> str | None:
     parent, name = os.path.split(os.path.abspath(final))
     old = os.path.join(parent, f".old-{name}-{uuid.uuid4().hex}")
     os.replace(final, old)
-    fsync_directory(parent)
+    fsync_path(parent)
     return old
 
 
 def commit(tmp: str, final: str) -> None:
     """Move the complete directory ``tmp`` to ``final`` (replacing it) atomically."""
-    fsync_directory(tmp)
+    fsync_path(tmp)
     old = set_aside(final)
     os.replace(tmp, final)
-    fsync_directory(os.path.dirname(os.path.abspath(final)))
+    fsync_path(os.path.dirname(os.path.abspath(final)))
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
 
