@@ -2,8 +2,8 @@
 PyTorch next to JAX in one process.
 
 ``tests/test_model.py`` already runs the facade's contract on every backend (the
-``backend`` fixture); these tests add what is PyTorch's own: equality with the
-JAX step, no host sync inside a step, one graph under ``torch.compile``, the
+``backend`` fixture) and ``test_cross_backend.py`` the step's equality with
+JAX's; these tests add what is PyTorch's own: no host sync inside a step, one graph under ``torch.compile``, the
 multi-tensor optimizer path, ``torch.utils.data.DataLoader`` input, both backends
 training side by side, and the README job on PyTorch.
 """
@@ -18,7 +18,7 @@ from torch.utils.data import DataLoader, TensorDataset
 import purekeras as pk
 from purekeras import ops, optim, random, train
 
-from .training_models import SCCE, SPEC, assert_trees_close, cnn, images, mlp, numpy_tree, tabular
+from .training_models import SCCE, SPEC, assert_trees_close, cnn, images, mlp, tabular
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -32,36 +32,7 @@ def _one_torch_thread():
     torch.set_num_threads(before)
 
 
-def _steps_on(backend, steps=3):
-    """``steps`` Adam steps of the pure train step (dropout on) on ``backend``."""
-    model, acc = cnn(), train.metrics.SparseCategoricalAccuracy()
-    opt = optim.Adam(learning_rate=0.01)
-    ts0 = train.init_state(model, opt, random.key(7, backend=backend), SPEC, metrics=[acc])
-    step = pk.jit(train.make_train_step(model, SCCE(from_logits=True), opt, metrics=[acc]),
-                  backend=backend)
-    x, y = images()
-    mask = np.ones(len(x), np.float32)
-    mask[-3:] = 0.0  # a padded last batch: masked rows must not count on either backend
-    initial = numpy_tree(ts0.params)  # read before the JAX step donates the state
-    ts, logs = ts0, None
-    for _ in range(steps):
-        ts, logs = step(ts, (x, y, None, mask))
-    return initial, ts, logs
-
-
-# -- the pure step ------------------------------------------------------------------------
-def test_pure_train_step_on_torch_equals_jax():
-    jax_init, jax_ts, jax_logs = _steps_on("jax")
-    torch_init, torch_ts, torch_logs = _steps_on("torch")
-    assert all(isinstance(t, torch.Tensor) for t in optree.tree_leaves(torch_ts))
-    assert_trees_close(torch_init, jax_init, rtol=0)  # same key, same initial params (bitwise)
-    np.testing.assert_array_equal(numpy_tree(torch_ts.rng), numpy_tree(jax_ts.rng))
-    assert int(torch_ts.step) == int(jax_ts.step) == 3
-    assert_trees_close(torch_ts.params, jax_ts.params, rtol=1e-4, atol=1e-6)
-    assert_trees_close(torch_ts.opt_state, jax_ts.opt_state, rtol=1e-4, atol=1e-7)
-    assert_trees_close(torch_logs, jax_logs, rtol=1e-4)
-
-
+# -- the pure step (its equality with JAX: tests/test_cross_backend.py) -----------------
 class _HostSync(AssertionError):
     pass
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import optree
 
-from purekeras import nn, ops, train
+import purekeras as pk
+from purekeras import nn, ops, optim, random, train
 
 SCCE = train.losses.SparseCategoricalCrossentropy
 SPEC = nn.InputSpec((None, 6, 6, 1))
@@ -51,3 +52,20 @@ def assert_trees_close(a, b, rtol, atol=0.0):
     assert optree.tree_structure(a) == optree.tree_structure(b)
     for u, v in zip(optree.tree_leaves(a), optree.tree_leaves(b), strict=True):
         np.testing.assert_allclose(u, v, rtol=rtol, atol=atol)
+
+
+def steps_on(backend, steps=3):
+    """``steps`` Adam steps of the jitted pure train step (dropout on, a padded batch)
+    on ``backend``: ``(initial params as NumPy, train state, logs)``."""
+    model, acc = cnn(), train.metrics.SparseCategoricalAccuracy()
+    opt = optim.Adam(learning_rate=0.01)
+    ts0 = train.init_state(model, opt, random.key(7, backend=backend), SPEC, metrics=[acc])
+    step = pk.jit(train.make_train_step(model, SCCE(from_logits=True), opt, metrics=[acc]), backend=backend)
+    x, y = images()
+    mask = np.ones(len(x), np.float32)
+    mask[-3:] = 0.0  # a padded last batch: masked rows must not count on either backend
+    initial = numpy_tree(ts0.params)  # read before the JAX step donates the state
+    ts, logs = ts0, None
+    for _ in range(steps):
+        ts, logs = step(ts, (x, y, None, mask))
+    return initial, ts, logs
