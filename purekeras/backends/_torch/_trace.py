@@ -46,6 +46,7 @@ import torch
 
 from .._host import NUMPY_TYPES
 from ._convert import asarray, tensor_leaves
+from ._replay import fold_constants, replay_function
 
 MAX_SIGNATURES = 64
 _EAGER = "eager"  # a signature that runs eagerly for good
@@ -100,12 +101,13 @@ class _Graph:
         if odd:
             raise TypeError(f"it returns {', '.join(sorted(odd))} objects, which a graph cannot rebuild "
                             "(return tensors and plain Python values)")
-        self.module = _without_detach(module)
+        self.module = fold_constants(_without_detach(module))
+        self.replay = replay_function(self.module)
         self.out_treedef = output["treedef"]
 
     def __call__(self, tensors):
         with torch.no_grad():
-            results = iter(self.module(*tensors))
+            results = iter(self.replay(*tensors))
         out = [next(results) if t else c for t, c in zip(self.out_is_tensor, self.out_constants)]
         return optree.tree_unflatten(self.out_treedef, out)
 
