@@ -25,13 +25,13 @@ import pytest
 from scipy import special
 
 import purekeras as pk
-from purekeras import nn, ops, random, train
+from purekeras import nn, ops, optim, random, train
 from purekeras.ops import _portable
 
 from .cases.registry import LAYER_CASES
 from .conftest import TRAINING_BACKENDS
 from .test_layers import _spec
-from .training_models import assert_trees_close, numpy_tree, steps_on
+from .training_models import assert_trees_close, mlp, numpy_tree, steps_on, tabular
 
 OTHERS = [b for b in TRAINING_BACKENDS if b != "jax"]
 IDS = [c.id for c in LAYER_CASES]
@@ -275,3 +275,19 @@ def test_the_pure_train_step_equals_jax(other):
     assert_trees_close(ts.params, jax_ts.params, rtol=1e-4, atol=1e-6)
     assert_trees_close(ts.opt_state, jax_ts.opt_state, rtol=1e-4, atol=1e-7)
     assert_trees_close(logs, jax_logs, rtol=1e-4)
+
+
+def test_fit_history_equals_jax(other):
+    """``fit`` with a padded last batch and validation: PyTorch steps full batches
+    without a mask (fewer ops), JAX and TensorFlow with one; the histories agree."""
+    x, y = tabular()
+    histories = {}
+    for backend in ("jax", other):
+        m = pk.Model(mlp(), input_shape=(4,), backend=backend, seed=0)
+        m.compile(optimizer=optim.Adam(learning_rate=0.02), loss=train.losses.SparseCategoricalCrossentropy(
+            from_logits=True), metrics=["accuracy"])
+        histories[backend] = m.fit(x, y, batch_size=20, epochs=2, verbose=0, validation_data=(x[:30], y[:30]),
+                                   validation_batch_size=16).history
+    assert set(histories[other]) == set(histories["jax"])
+    for key, values in histories["jax"].items():
+        np.testing.assert_allclose(histories[other][key], values, rtol=1e-4, err_msg=key)

@@ -28,6 +28,16 @@ def test_array_batches_are_padded_and_masked():
     np.testing.assert_array_equal(np.concatenate([b[0] for b in batches])[:10], x.astype(np.float32))
 
 
+def test_batches_without_padding_can_go_without_a_mask():
+    """``mask_full=False`` (PyTorch's op-by-op steps): only padded batches carry a mask."""
+    x, y = _xy(10)
+    masks = [b[3] for b in adapt(x, y, batch_size=4).batches(0, mask_full=False)]
+    assert masks[0] is None and masks[1] is None and masks[2].tolist() == [1, 1, 0, 0]
+    stream = EpochIterator(IterableAdapter([(x[:4], y[:4]), (x[4:6], y[4:6])]), mask_full=False)
+    assert [b[3] if b[3] is None else b[3].tolist() for _, _, g in stream.epoch(0) for b in g] == [
+        None, [1, 1, 0, 0]]
+
+
 def test_shuffle_is_seeded_by_seed_and_epoch():
     x, y = _xy(12)
     adapter = adapt(x, y, batch_size=12, shuffle=True, seed=3)

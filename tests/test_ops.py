@@ -368,3 +368,24 @@ def test_bad_arguments_raise_clear_errors(backend):
             ops.softmax(x, axis=axis)
     assert float(ops.softmax(ops.asarray(3.0, backend=backend))) == 1.0
     assert float(ops.log_softmax(ops.asarray(3.0, backend=backend))) == 0.0
+
+
+@pytest.mark.parametrize("x_shape, y_shape", [((128, 128), (128, 10)), ((4, 128, 40), (40, 3)), ((500, 33), (33, 15))])
+def test_narrow_products_on_torch_match_numpy_with_gradients(x_shape, y_shape):
+    """PyTorch computes products with 2-15 output columns transposed (GEMM's fast
+    layout): same values and gradients as NumPy / JAX, a contiguous result."""
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal(x_shape).astype(np.float32), rng.standard_normal(y_shape).astype(np.float32)
+    out = ops.matmul(ops.asarray(x, backend="torch"), ops.asarray(y, backend="torch"))
+    assert out.is_contiguous() and tuple(out.shape) == (*x_shape[:-1], y_shape[1])
+    np.testing.assert_allclose(ops.convert_to_numpy(out), x @ y, rtol=1e-5, atol=1e-5)
+    grads = {}
+    for backend in ("torch", "jax"):
+        def objective(a, b, backend=backend):
+            return ops.sum(ops.square(ops.matmul(a, b)))
+
+        pair = ops.grad(objective, argnums=(0, 1), backend=backend)(
+            ops.asarray(x, backend=backend), ops.asarray(y, backend=backend))
+        grads[backend] = [ops.convert_to_numpy(g) for g in pair]
+    for got, want in zip(grads["torch"], grads["jax"]):  # sums of large terms: error relative to the largest
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * float(np.abs(want).max()))

@@ -4,7 +4,9 @@ A batch is ``(x, y, sample_weight, mask)``: ``x`` an array or a list/dict of
 arrays, ``y`` an array (or ``None`` for predict), ``sample_weight`` an array or
 ``None``, ``mask`` float32 ones for real rows and zeros for padding. Every batch
 of one adapter has the same shapes (the last one is padded), so a compiled step
-never retraces. One adapter class per input kind sits behind ``adapt``: arrays,
+never retraces. ``batches(epoch, mask_full=False)`` gives the batches without
+padding ``mask=None`` instead of ones: a step that runs op by op (PyTorch) skips
+the masking ops there, and only a padded batch has a signature of its own. One adapter class per input kind sits behind ``adapt``: arrays,
 Python iterables, a PyTorch ``DataLoader`` (``TorchDataLoaderAdapter``) and a
 ``tf.data.Dataset`` (``TFDatasetAdapter``); torch and TensorFlow are never
 imported here (an object of theirs can only exist once they are).
@@ -85,8 +87,9 @@ class DataAdapter(abc.ABC):
     reiterable: bool = True  # False for a one-shot iterator
 
     @abc.abstractmethod
-    def batches(self, epoch: int) -> Iterator[Batch]:
-        """One pass over the data; ``epoch`` seeds the shuffle where there is one."""
+    def batches(self, epoch: int, *, mask_full: bool = True) -> Iterator[Batch]:
+        """One pass over the data; ``epoch`` seeds the shuffle where there is one.
+        ``mask_full=False``: batches without padding carry ``mask=None``."""
 
     def peek(self) -> tuple | None:
         """``(x, y)`` of some data (for shapes and dtypes) without consuming any, or
@@ -117,14 +120,14 @@ class ArrayAdapter(DataAdapter):
     def peek(self) -> tuple:
         return self.x, self.y
 
-    def batches(self, epoch: int) -> Iterator[Batch]:
+    def batches(self, epoch: int, *, mask_full: bool = True) -> Iterator[Batch]:
         data = (self.x, self.y, self.sample_weight)
         if self.shuffle:
             order = np.random.default_rng([self.seed, epoch]).permutation(self.num_examples)
             data = _tree_map(lambda a: a[order], data)  # one copy per epoch; batches are views
         take = _slicer(data)  # per-step slicing without a pytree walk
         size, full = self.batch_size, self.num_examples // self.batch_size
-        mask = self._full_mask
+        mask = self._full_mask if mask_full else None
         for start in range(0, full * size, size):
             x, y, sw = take(start, start + size)
             yield x, y, sw, mask
@@ -203,7 +206,7 @@ class IterableAdapter(DataAdapter):
         """``(x, y, sample_weight)`` of one item, as standardized NumPy arrays."""
         return _tree_map(_standardize, _split_item(item))
 
-    def batches(self, epoch: int) -> Iterator[Batch]:
+    def batches(self, epoch: int, *, mask_full: bool = True) -> Iterator[Batch]:
         for item in (iter(self.data) if self.reiterable else self._iterator):
             x, y, sw = self._split(item)
             if self.class_weight is not None:
@@ -212,6 +215,9 @@ class IterableAdapter(DataAdapter):
             if self.batch_size is None:
                 self.batch_size = rows
             size = max(rows, self.batch_size)
+            if rows == size:
+                yield x, y, sw, (np.ones((size,), np.float32) if mask_full else None)
+                continue
             mask = np.zeros((size,), np.float32)
             mask[:rows] = 1.0
             x, y, sw = _tree_map(lambda a: _pad(a, size), (x, y, sw))
@@ -431,11 +437,12 @@ class EpochIterator:
     """
 
     def __init__(self, adapter: DataAdapter, *, steps_per_epoch: int | None = None,
-                 steps_per_execution: int = 1):
+                 steps_per_execution: int = 1, mask_full: bool = True):
         if steps_per_epoch is not None and (not isinstance(steps_per_epoch, int) or steps_per_epoch <= 0):
             raise ValueError(f"steps_per_epoch must be a positive int or None, got {steps_per_epoch!r}.")
         self.adapter, self.steps_per_epoch = adapter, steps_per_epoch
         self.steps_per_execution = steps_per_execution
+        self.mask_full = mask_full
         self.exhausted = False
         self._stream = None  # the pass in progress, when steps_per_epoch is set
         self._pass = 0
@@ -447,12 +454,12 @@ class EpochIterator:
 
     def _batches(self, epoch: int) -> Iterator[Batch]:
         if self.steps_per_epoch is None:
-            yield from self.adapter.batches(epoch)
+            yield from self.adapter.batches(epoch, mask_full=self.mask_full)
             return
         taken = 0
         while taken < self.steps_per_epoch:
             if self._stream is None:
-                self._stream = iter(self.adapter.batches(self._pass))
+                self._stream = iter(self.adapter.batches(self._pass, mask_full=self.mask_full))
                 self._pass += 1
                 self._pass_yielded = False
             batch = next(self._stream, None)

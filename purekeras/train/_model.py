@@ -310,6 +310,13 @@ class Model:
             self._functions[kind] = self._make_function(kind)
         return self._functions[kind]
 
+    def _masks_every_batch(self) -> bool:
+        """Whether batches without padding carry a mask of ones (one signature per
+        epoch: what a whole-step compiler needs) or none (fewer ops, for PyTorch's
+        replayed graphs and eager steps; a padded batch then traces once more).
+        Stacked batches (``steps_per_execution``) always carry one."""
+        return self.backend != "torch" or self._jit_compile is True or self.steps_per_execution > 1
+
     def _make_function(self, kind: str):
         options = {"backend": self.backend, "compile": self._jit_compile}
         if kind == "train":
@@ -351,7 +358,8 @@ class Model:
         train = EpochIterator(
             adapt(x, y, sample_weight, batch_size=batch_size, shuffle=shuffle, class_weight=class_weight,
                   seed=self.seed),
-            steps_per_epoch=steps_per_epoch, steps_per_execution=self.steps_per_execution)
+            steps_per_epoch=steps_per_epoch, steps_per_execution=self.steps_per_execution,
+            mask_full=self._masks_every_batch())
         self._build_from(train.adapter)
         val = None
         if validation_data is not None:
@@ -379,7 +387,8 @@ class Model:
                 self.stop_training = True
             epoch_logs = logs_to_floats(logs if logs is not None else steps.logs_from(self._ts.metrics, self.metrics))
             if val is not None and (epoch + 1) % validation_freq == 0:
-                val_logs = self._evaluate_loop(EpochIterator(val, steps_per_epoch=validation_steps), cbs)
+                val_logs = self._evaluate_loop(
+                    EpochIterator(val, steps_per_epoch=validation_steps, mask_full=self._masks_every_batch()), cbs)
                 epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
             cbs.on_epoch_end(epoch, epoch_logs)
             if self.stop_training:
@@ -441,7 +450,7 @@ class Model:
             raise ValueError("Model.evaluate: call compile(optimizer=..., loss=...) first.")
         adapter = adapt(x, y, sample_weight, batch_size=batch_size)
         self._build_from(adapter)
-        iterator = EpochIterator(adapter, steps_per_epoch=steps)
+        iterator = EpochIterator(adapter, steps_per_epoch=steps, mask_full=self._masks_every_batch())
         verbose = _verbosity(verbose)
         cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
                            steps=iterator.steps)

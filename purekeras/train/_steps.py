@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from typing import Callable, Sequence
 
+import optree
+
 from .. import ops, random
 from ._state import TrainState, loss_tracker
 
@@ -43,11 +45,15 @@ def _combined_weight(sample_weight, mask):
     return ops.multiply(ops.cast(sample_weight, "float32"), ops.cast(mask, "float32"))
 
 
-def _update_metrics(metric_states, metrics, loss_value, y, y_pred, sample_weight, mask):
+def _update_metrics(metric_states, metrics, loss_value, x, y, y_pred, sample_weight, mask):
     tracker = loss_tracker()
     weight = _combined_weight(sample_weight, mask)
-    real = ops.sum(ops.cast(mask, "float32")) if mask is not None else None
-    loss_state = tracker.update(metric_states[0], loss_value, real)
+    # The loss tracker weighs each batch by its real rows, as Keras does.
+    if mask is not None:
+        rows = ops.sum(ops.cast(mask, "float32"))
+    else:
+        rows = float(ops.shape(optree.tree_leaves(x, none_is_leaf=False)[0])[0])
+    loss_state = tracker.update(metric_states[0], loss_value, rows)
     states = [loss_state]
     for metric, state in zip(metrics, metric_states[1:]):
         states.append(metric.update(state, y, y_pred, weight))
@@ -88,7 +94,7 @@ def make_train_step(model, loss: Callable, optimizer, *, metrics: Sequence = ())
         grad_fn = ops.value_and_grad(loss_fn, has_aux=True, backend=ops.backend_name(ts.rng))
         (loss_value, (y_pred, new_state)), grads = grad_fn(ts.params)
         params, opt_state = optimizer.apply(grads, ts.opt_state, ts.params)
-        metric_states = _update_metrics(ts.metrics, metrics, loss_value, y, y_pred, sample_weight, mask)
+        metric_states = _update_metrics(ts.metrics, metrics, loss_value, x, y, y_pred, sample_weight, mask)
         new_ts = TrainState(params, new_state, opt_state, metric_states, rng, ops.add(ts.step, 1))
         return new_ts, logs_from(metric_states, metrics)
 
@@ -106,7 +112,7 @@ def make_eval_step(model, loss: Callable | None, *, metrics: Sequence = ()) -> C
         reg = model.regularization_loss(ts.params)
         if reg is not None:
             loss_value = ops.add(loss_value, ops.cast(reg, ops.dtype(loss_value)))
-        metric_states = _update_metrics(ts.metrics, metrics, loss_value, y, y_pred, sample_weight, mask)
+        metric_states = _update_metrics(ts.metrics, metrics, loss_value, x, y, y_pred, sample_weight, mask)
         return ts._replace(metrics=metric_states), logs_from(metric_states, metrics)
 
     return eval_step
@@ -146,8 +152,6 @@ def make_multi_step(step: Callable, num_steps: int, *, unroll: bool = True) -> C
 
 
 def _index(batches, i):
-    import optree
-
     return optree.tree_map(lambda b: b[i], batches)
 
 

@@ -300,7 +300,32 @@ def matmul(x, y):
     dtype = promote(x, y)
     if dtype in WIDE_UNSIGNED:
         return _wrap_unsigned(torch.matmul(to_dtype(x, torch.int64), to_dtype(y, torch.int64)), dtype)
-    return torch.matmul(to_dtype(x, dtype), to_dtype(y, dtype))
+    x, y = to_dtype(x, dtype), to_dtype(y, dtype)
+    if _narrow_product(x, y):
+        return _transposed_product(x, y)
+    return torch.matmul(x, y)
+
+
+def _narrow_product(x, y) -> bool:
+    """Whether ``x @ y`` is a product that PyTorch's CPU GEMM (MKL) computes 2-5x
+    slower than its transpose: 2-15 output columns (a classifier head's 10 units),
+    at least 64 rows, 32 summed terms and 16k entries in ``x``, below which the two
+    copies cost more than they save (``benchmarks/bench_matmul.py``)."""
+    if y.ndim != 2 or x.ndim < 2 or not x.is_cpu or x.dtype not in (torch.float32, torch.float64):
+        return False
+    inner = x.shape[-1]
+    rows = x.numel() // inner if inner else 0
+    return 2 <= y.shape[1] < 16 and rows >= 64 and inner >= 32 and rows * inner >= 16384
+
+
+def _transposed_product(x, y):
+    """``x @ y`` as ``(y.T @ x.T).T``: the same sums, in GEMM's fast layout. ``y.T`` is
+    copied (it is small): autograd computes a gradient in its input's layout, so
+    ``y``'s gradient is then a fast product too. The result is made contiguous, as
+    ``torch.matmul``'s is (``.view`` works on it)."""
+    flat = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
+    product = torch.mm(y.t().contiguous(), flat.t()).t().contiguous()
+    return product if x.ndim == 2 else product.view(*x.shape[:-1], y.shape[1])
 
 
 def einsum(subscripts: str, *operands):
