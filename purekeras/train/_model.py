@@ -322,6 +322,15 @@ class Model:
         if kind == "train":
             return jit(steps.make_train_step(self.spec, self.loss, self.optimizer, metrics=self.metrics),
                        **options)
+        if kind == "train_unlogged":
+            step = steps.make_train_step(self.spec, self.loss, self.optimizer, metrics=self.metrics)
+
+            def train_step_unlogged(ts, batch):
+                # No callback reads a batch's logs: leave their ops out of the step (on
+                # PyTorch, 4 per metric); the epoch's logs come from the metric states.
+                return step(ts, batch)[0], None
+
+            return jit(train_step_unlogged, **options)
         if kind == "train_multi":
             step = steps.make_train_step(self.spec, self.loss, self.optimizer, metrics=self.metrics)
             return jit(steps.make_multi_step(step, self.steps_per_execution), **options)
@@ -421,7 +430,7 @@ class Model:
         return epoch, skip
 
     def _train_epoch(self, train: EpochIterator, epoch: int, cbs: CallbackList, skip: int = 0):
-        single = self._function("train")
+        single = self._function("train" if cbs.reads_batch_logs("train") else "train_unlogged")
         multi = self._function("train_multi") if self.steps_per_execution > 1 else None
         batch_begin, batch_end = cbs.on_train_batch_begin, cbs.on_train_batch_end
         logs = None

@@ -181,9 +181,10 @@ class CallbackList:
         for method in self._batch_hooks[hook]:
             method(batch, logs)
 
-    def has_batch_hooks(self, mode: str) -> bool:
-        """Whether any callback listens to ``mode`` ("train", "test", "predict") batches."""
-        return bool(self._batch_hooks[f"on_{mode}_batch_begin"] or self._batch_hooks[f"on_{mode}_batch_end"])
+    def reads_batch_logs(self, mode: str) -> bool:
+        """Whether any callback is given the logs of ``mode`` ("train", "test", "predict")
+        batches: ``fit`` leaves them out of the step otherwise."""
+        return bool(self._batch_hooks[f"on_{mode}_batch_end"])
 
     def on_train_begin(self, logs=None):
         self._call("on_train_begin", logs)
