@@ -58,17 +58,15 @@ _TRACING = threading.Lock()
 
 def _leaf_key(leaf):
     if isinstance(leaf, torch.Tensor):
-        return (leaf.shape, leaf.dtype, leaf.stride(), leaf.device)
+        return (leaf.shape, leaf.dtype, leaf.stride(), leaf.device, leaf.requires_grad)
     if type(leaf) is float:  # 0.0 == -0.0 and nan != nan: key on the bits
         return (float, struct.pack("<d", leaf))
     return (type(leaf), leaf)
 
 
-def _must_run_eagerly(tensors) -> bool:
-    if torch._C._functorch.peek_interpreter_stack() is not None or torch._C._is_any_autocast_enabled():
-        return True
-    wrapped = torch._C._functorch.is_functorch_wrapped_tensor
-    return any(t.requires_grad or wrapped(t) for t in tensors)
+def _inside_transform() -> bool:
+    """Inside a ``torch.func`` transform or under autocast: a graph would be wrong."""
+    return torch._C._functorch.peek_interpreter_stack() is not None or torch._C._is_any_autocast_enabled()
 
 
 class _Graph:
@@ -143,6 +141,9 @@ def traced(fn, static_argnums: tuple[int, ...]):
             entry = graphs.get(key)
             if not isinstance(entry, int):  # another thread traced it meanwhile
                 return entry
+            if any(isinstance(leaf, torch.Tensor) and leaf.requires_grad for leaf in leaves):
+                graphs[key] = _EAGER  # the caller differentiates through the call
+                return _EAGER
             try:
                 entry = _Graph(fn, treedef, leaves)
             except Exception as error:  # noqa: BLE001 - any tracing failure means: stay eager
@@ -168,19 +169,20 @@ def traced(fn, static_argnums: tuple[int, ...]):
             else:
                 leaves = [asarray(leaf) if isinstance(leaf, NUMPY_TYPES) else leaf for leaf in leaves]
             args, kwargs = optree.tree_unflatten(treedef, leaves)
-        tensors = [leaf for leaf in leaves if isinstance(leaf, torch.Tensor)]
-        if _must_run_eagerly(tensors):
+        if _inside_transform():
             return fn(*args, **kwargs)
         try:
-            key = (treedef, tuple(_leaf_key(leaf) for leaf in leaves))  # static arguments are leaves too
+            key = (treedef, tuple(map(_leaf_key, leaves)))  # static arguments are leaves too
             entry = graphs.get(key, 0)
         except TypeError:  # an unhashable non-tensor leaf: nothing to key a graph on
             return fn(*args, **kwargs)
         if isinstance(entry, _Graph):
-            return entry(tensors)
+            return entry([leaf for leaf in leaves if isinstance(leaf, torch.Tensor)])
         if entry == 1:
             entry = trace(key, treedef, leaves)
-            return entry(tensors) if isinstance(entry, _Graph) else fn(*args, **kwargs)
+            if isinstance(entry, _Graph):
+                return entry([leaf for leaf in leaves if isinstance(leaf, torch.Tensor)])
+            return fn(*args, **kwargs)
         if entry == 0 and len(graphs) >= MAX_SIGNATURES:
             warn_once("signatures", f"was called with more than {MAX_SIGNATURES} input signatures (shapes, "
                                     "dtypes, values of Python numbers); new ones run eagerly. Pass numbers "
