@@ -19,6 +19,9 @@ Tables (one run; medians over interleaved windows, as ``_harness`` does):
    - *pk JAX*: the same purekeras step on JAX (``jax.jit``), for picking a backend.
    Goal: pk / the faster hand-written variant <= 1.10, for the default step and
    the compiled one (op-by-op eager is the debugging mode; its ratio is shown too).
+   Ratios are medians of per-window ratios (``_harness.paired_ratio``): each window
+   against the baseline's window next to it, steadier than a ratio of medians
+   when the machine's load drifts.
    Compile time is the first call (trace + compile + one step) with a fresh
    Inductor cache ("cold", a first run), and for purekeras again after
    ``torch._dynamo.reset()`` ("warm": Inductor's on-disk cache hit, as in a
@@ -275,16 +278,17 @@ def train_step_table(quick: bool, compiled: bool) -> str:
         times = h.interleaved(runners, windows=(3 if big else 5) if quick else (7 if big else 11),
                               target_s=1.0 if big else (0.2 if name == "W1" else 0.4))
         med = {k: h.median(v) for k, v in times.items()}
-        hand_eager = min(med["hand foreach"], med["hand fused"])
-        traced_ratio = med["pk traced"] / hand_eager
-        eager_ratio = med["pk eager"] / hand_eager
+        best_hand = min(("hand foreach", "hand fused"), key=med.get)
+        # Ratios pair each window with the baseline's next to it (steadier under drifting load).
+        traced_ratio = h.paired_ratio(times["pk traced"], times[best_hand])
+        eager_ratio = h.paired_ratio(times["pk eager"], times[best_hand])
 
         def cell(key):
             return h.ms(med[key]) if key in med else (f"failed ({failed[key]})" if key in failed else "—")
 
         if "pk compiled" in med and "hand compiled" in med:
-            best_compiled = min(med["hand compiled"], hand_eager)
-            comp_ratio = med["pk compiled"] / best_compiled
+            best_compiled = min(("hand compiled", best_hand), key=med.get)
+            comp_ratio = h.paired_ratio(times["pk compiled"], times[best_compiled])
             comp_cells = [f"**{comp_ratio:.3f}** ({h.goal(comp_ratio <= GOAL_STEP)})"]
         else:
             comp_cells = ["—"]

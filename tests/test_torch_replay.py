@@ -60,3 +60,17 @@ def test_non_finite_and_object_arguments_survive_code_generation():
     for got, want in zip(replay(x), fn(x)):
         assert got.dtype == want.dtype
         assert torch.equal(got.nan_to_num(7.0), want.nan_to_num(7.0))
+
+
+def test_a_value_an_op_only_reads_is_folded_even_when_the_op_writes_others():
+    def fn(x, y):
+        y = y.clone()
+        y.add_(torch.full((3,), 2.0))  # add_ writes y and only reads the constant
+        return [y * x]
+
+    replay, folded = _replayed(fn, torch.ones(3), torch.ones(3))
+    assert folded == 1
+    y = torch.ones(3)
+    for _ in range(2):
+        assert torch.equal(replay(torch.ones(3), y)[0], torch.full((3,), 3.0))
+    assert torch.equal(y, torch.ones(3))

@@ -81,7 +81,8 @@ def test_train_step_is_one_graph_under_torch_compile():
     optim.Adam(0.05, global_clipnorm=0.5), optim.Adam(0.05, beta_1=0.3, beta_2=0.4),
 ], ids=["amsgrad", "adamw", "global_clipnorm", "small_betas"])
 def test_multi_tensor_adam_equals_jax(opt):
-    """The ``torch._foreach_*`` path (float32 and bfloat16 leaves, grouped by dtype)."""
+    """The multi-tensor path: float32 leaves through torch's fused kernel, bfloat16
+    through ``torch._foreach_*`` (grouped by dtype)."""
     rng = np.random.default_rng(0)
     params = {"a": {"kernel": rng.normal(size=(5, 3)), "bias": rng.normal(size=(3,))},
               "b": rng.normal(size=(4,))}
@@ -113,6 +114,36 @@ def test_adam_under_torch_func_vmap_takes_the_leaf_path():
         one = {"w": params["w"][i]}
         expected, _ = opt.apply({"w": grads["w"][i]}, opt.init(one), one)
         torch.testing.assert_close(batched["w"][i], expected["w"])
+
+
+@pytest.mark.parametrize("amsgrad", [False, True])
+def test_fused_adam_takes_strided_tensors_and_float64(amsgrad):
+    """The fused kernel walks memory linearly: transposed params and grads (as a
+    transposed product's gradient is) must give Keras's update all the same."""
+    rng = np.random.default_rng(1)
+    opt = optim.Adam(0.05, amsgrad=amsgrad)
+    params = {"t": rng.normal(size=(4, 6)), "g": rng.normal(size=(4, 6)), "d": rng.normal(size=(5,))}
+    grads = [optree.tree_map(lambda a: rng.normal(size=a.shape), params) for _ in range(3)]
+
+    def transposed_layout(tensor):  # the same values, stored transposed
+        return tensor.T.contiguous().T
+
+    results = {}
+    for backend in ("jax", "torch"):
+        def convert(tree, backend=backend):
+            return {k: ops.asarray(v, "float64" if k == "d" and backend == "torch" else "float32", backend=backend)
+                    for k, v in tree.items()}
+        p = convert(params)
+        if backend == "torch":  # a strided param with a contiguous gradient, and the other way round
+            p["t"] = transposed_layout(p["t"])
+        state = opt.init(p)
+        for g in grads:
+            g = convert(g)
+            if backend == "torch":
+                g["g"] = transposed_layout(g["g"])
+            p, state = opt.apply(g, state, p)
+        results[backend] = optree.tree_map(lambda a: np.asarray(ops.convert_to_numpy(a), np.float64), p)
+    assert_trees_close(results["torch"], results["jax"], rtol=1e-5, atol=1e-6)
 
 
 # -- the facade ---------------------------------------------------------------------------

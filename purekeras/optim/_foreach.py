@@ -81,6 +81,30 @@ def _moving_average(average: list, target: list, weight: float, own_target: bool
     return out
 
 
+# torch's fused Adam kernel computes p -= lr / (1 - b1**s) * m / (sqrt(v) / sqrt(1 - b2**s) + eps)
+# for the step s it reads from a tensor. With s so large that b**s is 0 for every b < 1,
+# that is Keras's rule p -= lr * m / (sqrt(v) + eps), where lr is Keras's bias-corrected
+# step size alpha, computed on the device.
+_STEP_WITHOUT_BIAS_CORRECTION = 2.0 ** 62
+_FUSED_DTYPES = (torch.float32, torch.float64)
+
+
+def _fused_adam(params: list, grads: list, m: list, v: list, v_hat: list | None, alpha, beta_1: float,
+                beta_2: float, epsilon: float) -> tuple[list, list, list, list | None]:
+    """Keras's Adam through ``torch._fused_adam_`` (one pass over memory), on copies.
+    The kernel walks memory linearly: every tensor it gets must be contiguous."""
+    def copies(tensors):
+        return [t.clone(memory_format=torch.contiguous_format) for t in tensors]
+
+    new_p, new_m, new_v = copies(params), copies(m), copies(v)
+    new_vh = copies(v_hat) if v_hat is not None else []
+    step = torch.full((), _STEP_WITHOUT_BIAS_CORRECTION, device=new_p[0].device)
+    torch._fused_adam_(new_p, [g.contiguous() for g in grads], new_m, new_v, new_vh, [step] * len(new_p),
+                       lr=alpha, beta1=beta_1, beta2=beta_2, weight_decay=0.0, eps=epsilon,
+                       amsgrad=v_hat is not None, maximize=False)
+    return new_p, new_m, new_v, (new_vh if v_hat is not None else None)
+
+
 def adam(params: list, grads: list, m: list, v: list, v_hat: list | None, alpha, beta_1: float,
          beta_2: float, epsilon: float) -> tuple[list, list, list, list | None]:
     """One Adam update (Keras's rule) of the leaf lists; ``alpha`` is the float32
@@ -91,15 +115,28 @@ def adam(params: list, grads: list, m: list, v: list, v_hat: list | None, alpha,
         m += (g - m) * (1 - beta_1);  v += (g**2 - v) * (1 - beta_2)
         p -= m * alpha / (sqrt(v or v_hat) + epsilon)
 
-    Seven ``_foreach`` calls: both moments are ``lerp`` (``a + w * (b - a)`` for
-    ``w < 0.5``, Keras's formula, with one rounding), the last line one
+    float32/float64 leaves on the CPU go through torch's fused Adam kernel (one
+    pass: 2-5x faster than the ``_foreach`` calls), which computes ``v`` as
+    ``v * beta_2 + (1 - beta_2) * g**2`` (one rounding apart from Keras's form);
+    not under ``torch.compile``, which fuses the ``_foreach`` calls itself.
+    Others take seven ``_foreach`` calls: both moments are ``lerp`` (``a + w * (b - a)``
+    for ``w < 0.5``, Keras's formula, with one rounding), the last line one
     ``addcdiv`` with value -1.
     """
     n = len(params)
     new_p, new_m, new_v = [None] * n, [None] * n, [None] * n
     new_vh = None if v_hat is None else [None] * n
+    compiling = torch.compiler.is_compiling()  # the fused kernel has no Meta kernel for Dynamo
     for dtype, index in _groups(params).items():
         g = [t if t.dtype == dtype else t.to(dtype) for t in _take(grads, index)]
+        if dtype in _FUSED_DTYPES and not compiling and all(params[i].is_cpu for i in index):
+            parts = [_take(t, index) for t in (params, m, v)]
+            p1, m1, v1, vh1 = _fused_adam(parts[0], g, parts[1], parts[2],
+                                          None if v_hat is None else _take(v_hat, index),
+                                          alpha.to(dtype), beta_1, beta_2, epsilon)
+            for out, values in ((new_p, p1), (new_m, m1), (new_v, v1)) + (((new_vh, vh1),) if v_hat is not None else ()):
+                _put(out, index, values)
+            continue
         m1 = _moving_average(_take(m, index), g, 1 - beta_1)
         # Few new tensors: on CPU each large one costs page faults (glibc hands freed
         # blocks back to the OS), more than a pass over memory. In place on our own.

@@ -46,6 +46,17 @@ def _foldable_op(node: fx.Node) -> bool:
             and len(schema.returns) == 1 and str(schema.returns[0].type) == "Tensor")
 
 
+def _writes_to(user: fx.Node, node: fx.Node) -> bool:
+    """Whether ``user`` passes ``node`` as an argument its op may write (``Tensor(a!)``)."""
+    for position, argument in enumerate(user.target._schema.arguments):
+        if argument.alias_info is None or not argument.alias_info.is_write:
+            continue
+        value = user.args[position] if position < len(user.args) else user.kwargs.get(argument.name)
+        if value is node or (isinstance(value, (list, tuple)) and any(v is node for v in value)):
+            return True
+    return False
+
+
 def _may_share(node: fx.Node) -> bool:
     """Whether one tensor may serve every replay as ``node``'s value: no user writes
     to it or returns it, directly or through a view."""
@@ -54,7 +65,7 @@ def _may_share(node: fx.Node) -> bool:
         if user.op != "call_function" or not isinstance(target, torch._ops.OpOverload):
             return False  # the output, getitem, or a Python function: it may escape
         schema = target._schema
-        if schema.is_mutable:
+        if schema.is_mutable and _writes_to(user, node):
             return False
         if any(r.alias_info is not None for r in schema.returns) and not _may_share(user):
             return False
