@@ -4,9 +4,11 @@ Eager PyTorch pays a Python dispatch per op and per tensor, so an update written
 leaf by leaf with ``ops`` costs ~10 ops x the number of params. Here each step
 of the math is ONE ``torch._foreach_*`` call over all the leaves (what
 ``torch.optim.Adam(foreach=True)`` does), with the same formulas as the ``ops``
-version (Keras's). ``lerp`` and ``addcdiv`` round once (a fused multiply-add)
-where the ``ops`` path rounds twice, so results can differ from it (and from
-JAX) in the last bit: tested within 1e-5. Everything is out of place:
+version (Keras's); Adam's float32/float64 CPU leaves go through torch's fused
+kernel instead, set up to compute Keras's rule (see ``_fused_adam``). ``lerp``,
+``addcdiv`` and the fused kernel round differently from the ``ops`` path in
+places, so results can differ from it (and from JAX) in the last bit: tested
+within 1e-5. Everything is out of place:
 the inputs are never modified, the results are new tensors (in-place ops touch
 only tensors created here). Optimizers call this module only when
 ``multi_tensor(params)`` holds; it is imported lazily, so ``purekeras.optim``

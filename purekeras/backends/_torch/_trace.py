@@ -24,8 +24,9 @@ How a call goes:
   grad (the caller differentiates through the call). So does a function called
   with more than ``MAX_SIGNATURES`` signatures (a Python number that changes
   every call: pass it as a tensor), with one warning.
-- The replay runs under ``torch.no_grad``: gradients the function takes are ops
-  in the graph already. Tensors the function reads from its closure are read at
+- The replay (``_replay``: generated calls to the ops' C++ entry points, with the
+  values that depend on no input computed once) runs under ``torch.no_grad``:
+  gradients the function takes are ops in the graph already. Tensors the function reads from its closure are read at
   replay time, as eagerly.
 
 >>> import torch
