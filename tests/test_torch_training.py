@@ -146,6 +146,22 @@ def test_fused_adam_takes_strided_tensors_and_float64(amsgrad):
     assert_trees_close(results["torch"], results["jax"], rtol=1e-5, atol=1e-6)
 
 
+def test_adam_on_torch_stays_differentiable_and_a_beta_of_one_keeps_params():
+    """Where autograd records the update (meta-learning), it must not go through the
+    fused kernel, which autograd cannot see; with beta_2 = 1 Keras's step size is 0."""
+    p, m = torch.randn(5, requires_grad=True), torch.randn(5, requires_grad=True)
+    opt = optim.Adam(learning_rate=0.1)
+    state = opt.init({"a": p.detach()})
+    state = state._replace(slots=state.slots._replace(m={"a": m}, v={"a": torch.ones(5)}))
+    new, _ = opt.apply({"a": torch.randn(5)}, state, {"a": p})
+    new["a"].sum().backward()
+    assert m.grad is not None and bool(torch.all(m.grad != 0)) and p.grad is not None
+    still = optim.Adam(0.1, beta_2=1.0)
+    ones = {"a": torch.ones(4)}
+    new, _ = still.apply(ones, still.init(ones), ones)
+    assert torch.equal(new["a"], torch.ones(4))
+
+
 # -- the facade ---------------------------------------------------------------------------
 def _torch_model(**compile_kwargs):
     m = pk.Model(mlp(), input_shape=(4,), backend="torch", seed=0)

@@ -107,6 +107,20 @@ def _fused_adam(params: list, grads: list, m: list, v: list, v_hat: list | None,
     return new_p, new_m, new_v, (new_vh if v_hat is not None else None)
 
 
+def _may_fuse(params, grads, m, v, v_hat, beta_1: float, beta_2: float) -> bool:
+    """Whether the fused kernel computes this update: not under ``torch.compile`` (the
+    kernel has no Meta implementation for Dynamo; Inductor fuses the ``_foreach``
+    math itself), not where autograd records the update (the kernel is not
+    differentiable), and not for a beta of 1 (its bias correction would divide by 0
+    where Keras's step size is 0 or infinite)."""
+    if torch.compiler.is_compiling() or not (beta_1 < 1.0 and beta_2 < 1.0):
+        return False
+    if torch.is_grad_enabled():
+        tensors = [*params, *grads, *m, *v, *(v_hat or ())]
+        return not any(t.requires_grad for t in tensors)
+    return True
+
+
 def adam(params: list, grads: list, m: list, v: list, v_hat: list | None, alpha, beta_1: float,
          beta_2: float, epsilon: float) -> tuple[list, list, list, list | None]:
     """One Adam update (Keras's rule) of the leaf lists; ``alpha`` is the float32
@@ -119,8 +133,8 @@ def adam(params: list, grads: list, m: list, v: list, v_hat: list | None, alpha,
 
     float32/float64 leaves on the CPU go through torch's fused Adam kernel (one
     pass: 2-5x faster than the ``_foreach`` calls), which computes ``v`` as
-    ``v * beta_2 + (1 - beta_2) * g**2`` (one rounding apart from Keras's form);
-    not under ``torch.compile``, which fuses the ``_foreach`` calls itself.
+    ``v * beta_2 + (1 - beta_2) * g**2`` (one rounding apart from Keras's form),
+    where ``_may_fuse`` allows it.
     Others take seven ``_foreach`` calls: both moments are ``lerp`` (``a + w * (b - a)``
     for ``w < 0.5``, Keras's formula, with one rounding), the last line one
     ``addcdiv`` with value -1.
@@ -128,10 +142,10 @@ def adam(params: list, grads: list, m: list, v: list, v_hat: list | None, alpha,
     n = len(params)
     new_p, new_m, new_v = [None] * n, [None] * n, [None] * n
     new_vh = None if v_hat is None else [None] * n
-    compiling = torch.compiler.is_compiling()  # the fused kernel has no Meta kernel for Dynamo
+    fused = _may_fuse(params, grads, m, v, v_hat, beta_1, beta_2)
     for dtype, index in _groups(params).items():
         g = [t if t.dtype == dtype else t.to(dtype) for t in _take(grads, index)]
-        if dtype in _FUSED_DTYPES and not compiling and all(params[i].is_cpu for i in index):
+        if fused and dtype in _FUSED_DTYPES and all(params[i].is_cpu for i in index):
             parts = [_take(t, index) for t in (params, m, v)]
             p1, m1, v1, vh1 = _fused_adam(parts[0], g, parts[1], parts[2],
                                           None if v_hat is None else _take(v_hat, index),

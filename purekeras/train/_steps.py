@@ -45,15 +45,19 @@ def _combined_weight(sample_weight, mask):
     return ops.multiply(ops.cast(sample_weight, "float32"), ops.cast(mask, "float32"))
 
 
+def _rows(x, mask):
+    """The loss tracker's weight for a batch: its real rows, as Keras weighs it (the
+    first input's batch size without a mask; 1 for inputs without a batch axis)."""
+    if mask is not None:
+        return ops.sum(ops.cast(mask, "float32"))
+    first = next((leaf for leaf in optree.tree_leaves(x, none_is_leaf=False) if ops.ndim(leaf)), None)
+    return None if first is None else float(ops.shape(first)[0])
+
+
 def _update_metrics(metric_states, metrics, loss_value, x, y, y_pred, sample_weight, mask):
     tracker = loss_tracker()
     weight = _combined_weight(sample_weight, mask)
-    # The loss tracker weighs each batch by its real rows, as Keras does.
-    if mask is not None:
-        rows = ops.sum(ops.cast(mask, "float32"))
-    else:
-        rows = float(ops.shape(optree.tree_leaves(x, none_is_leaf=False)[0])[0])
-    loss_state = tracker.update(metric_states[0], loss_value, rows)
+    loss_state = tracker.update(metric_states[0], loss_value, _rows(x, mask))
     states = [loss_state]
     for metric, state in zip(metrics, metric_states[1:]):
         states.append(metric.update(state, y, y_pred, weight))

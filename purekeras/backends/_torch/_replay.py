@@ -31,6 +31,8 @@ import torch
 from torch import fx
 
 _PLAIN = (type(None), bool, int, str)
+# Ops whose result is a view of their input without their schema saying so.
+_UNANNOTATED_VIEWS = frozenset({torch.ops.aten._unsafe_view.default, torch.ops.aten._reshape_alias.default})
 
 
 def _node_args(node: fx.Node) -> list[fx.Node]:
@@ -67,7 +69,8 @@ def _may_share(node: fx.Node) -> bool:
         schema = target._schema
         if schema.is_mutable and _writes_to(user, node):
             return False
-        if any(r.alias_info is not None for r in schema.returns) and not _may_share(user):
+        returns_view = target in _UNANNOTATED_VIEWS or any(r.alias_info is not None for r in schema.returns)
+        if returns_view and not _may_share(user):
             return False
     return True
 
