@@ -429,7 +429,8 @@ class EpochIterator:
     ``epoch(e)`` yields ``(first_step, last_step, [batch, ...])`` with at most
     ``steps_per_execution`` batches each. With ``steps_per_epoch``, batches stream
     across passes (a new, reshuffled pass starts when one ends); a one-shot iterator
-    (or empty data) that runs dry sets ``exhausted``.
+    (or empty data) that runs dry sets ``exhausted``. ``mask_full=False`` gives the
+    batches without padding ``mask=None`` (see the module docstring).
 
     >>> it = EpochIterator(adapt(np.zeros((5, 1)), batch_size=2), steps_per_epoch=2)
     >>> [[s for s, _, _ in it.epoch(e)] for e in range(3)]
