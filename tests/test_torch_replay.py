@@ -6,11 +6,11 @@ from __future__ import annotations
 import torch
 from torch.fx.experimental.proxy_tensor import make_fx
 
-from purekeras.backends._torch._replay import fold_constants, replay_function
+from purekeras.backends._torch._replay import replay_function, simplify
 
 
 def _replayed(fn, *example):
-    module = fold_constants(make_fx(fn)(*example))
+    module = simplify(make_fx(fn)(*example))
     folded = [n for n in module.graph.nodes if n.op == "get_attr"]
     return replay_function(module), len(folded)
 

@@ -107,6 +107,20 @@ def _fused_adam(params: list, grads: list, m: list, v: list, v_hat: list | None,
     return new_p, new_m, new_v, (new_vh if v_hat is not None else None)
 
 
+def _foreach_adam(params: list, grads: list, m: list, v: list, v_hat: list | None, alpha, beta_1: float,
+                  beta_2: float, epsilon: float) -> tuple[list, list, list, list | None]:
+    """Keras's Adam in seven ``_foreach`` calls (eight with amsgrad), new tensors."""
+    m1 = _moving_average(m, grads, 1 - beta_1)
+    # Few new tensors: on CPU each large one costs page faults (glibc hands freed
+    # blocks back to the OS), more than a pass over memory. In place on our own.
+    v1 = _moving_average(v, torch._foreach_mul(grads, grads), 1 - beta_2, own_target=True)
+    vh1 = None if v_hat is None else torch._foreach_maximum(v_hat, v1)
+    denom = torch._foreach_sqrt(v1 if vh1 is None else vh1)
+    torch._foreach_add_(denom, epsilon)
+    step = torch._foreach_mul(m1, alpha)
+    return torch._foreach_addcdiv(params, step, denom, value=-1), m1, v1, vh1  # p - m * alpha / denom
+
+
 def _may_fuse(params, grads, m, v, v_hat, beta_1: float, beta_2: float) -> bool:
     """Whether the fused kernel computes this update: not under ``torch.compile`` (the
     kernel has no Meta implementation for Dynamo; Inductor fuses the ``_foreach``
@@ -145,26 +159,11 @@ def adam(params: list, grads: list, m: list, v: list, v_hat: list | None, alpha,
     fused = _may_fuse(params, grads, m, v, v_hat, beta_1, beta_2)
     for dtype, index in _groups(params).items():
         g = [t if t.dtype == dtype else t.to(dtype) for t in _take(grads, index)]
-        if fused and dtype in _FUSED_DTYPES and all(params[i].is_cpu for i in index):
-            parts = [_take(t, index) for t in (params, m, v)]
-            p1, m1, v1, vh1 = _fused_adam(parts[0], g, parts[1], parts[2],
-                                          None if v_hat is None else _take(v_hat, index),
-                                          alpha.to(dtype), beta_1, beta_2, epsilon)
-            for out, values in ((new_p, p1), (new_m, m1), (new_v, v1)) + (((new_vh, vh1),) if v_hat is not None else ()):
+        on_kernel = fused and dtype in _FUSED_DTYPES and all(params[i].is_cpu for i in index)
+        update = _fused_adam if on_kernel else _foreach_adam
+        results = update(_take(params, index), g, _take(m, index), _take(v, index),
+                         None if v_hat is None else _take(v_hat, index), alpha.to(dtype), beta_1, beta_2, epsilon)
+        for out, values in zip((new_p, new_m, new_v, new_vh), results):
+            if out is not None:
                 _put(out, index, values)
-            continue
-        m1 = _moving_average(_take(m, index), g, 1 - beta_1)
-        # Few new tensors: on CPU each large one costs page faults (glibc hands freed
-        # blocks back to the OS), more than a pass over memory. In place on our own.
-        v1 = _moving_average(_take(v, index), torch._foreach_mul(g, g), 1 - beta_2, own_target=True)
-        if v_hat is not None:
-            vh1 = torch._foreach_maximum(_take(v_hat, index), v1)
-            _put(new_vh, index, vh1)
-        denom = torch._foreach_sqrt(vh1 if v_hat is not None else v1)
-        torch._foreach_add_(denom, epsilon)
-        step = torch._foreach_mul(m1, alpha.to(dtype))
-        p1 = torch._foreach_addcdiv(_take(params, index), step, denom, value=-1)  # p - m * alpha / denom
-        _put(new_p, index, p1)
-        _put(new_m, index, m1)
-        _put(new_v, index, v1)
     return new_p, new_m, new_v, new_vh

@@ -6,10 +6,11 @@ arrays, ``y`` an array (or ``None`` for predict), ``sample_weight`` an array or
 of one adapter has the same shapes (the last one is padded), so a compiled step
 never retraces. ``batches(epoch, mask_full=False)`` gives the batches without
 padding ``mask=None`` instead of ones: a step that runs op by op (PyTorch) skips
-the masking ops there, and only a padded batch has a signature of its own. One adapter class per input kind sits behind ``adapt``: arrays,
-Python iterables, a PyTorch ``DataLoader`` (``TorchDataLoaderAdapter``) and a
-``tf.data.Dataset`` (``TFDatasetAdapter``); torch and TensorFlow are never
-imported here (an object of theirs can only exist once they are).
+the masking ops there, and only a padded batch has a signature of its own. One
+adapter class per input kind sits behind ``adapt``: arrays, Python iterables, a
+PyTorch ``DataLoader`` (``TorchDataLoaderAdapter``) and a ``tf.data.Dataset``
+(``TFDatasetAdapter``); torch and TensorFlow are never imported here (an object
+of theirs can only exist once they are).
 
 >>> import numpy as np
 >>> data = adapt(np.ones((5, 2)), np.arange(5), batch_size=2)

@@ -9,7 +9,8 @@ generates the same sequence of calls, each bound to the op's C++ function
 (``OpOverload._op``), with intermediates released after their last use as
 ``torch.fx`` does.
 
-``fold_constants`` computes once the nodes that depend on no input (``arange``,
+``simplify`` drops ``detach`` nodes (the identity under ``no_grad``) and computes
+once the nodes that depend on no input (``arange``,
 ``scalar_tensor``, ``zeros`` and what is computed from them alone), unless an op
 writes to them, returns them, or is random; the graph then reads the stored
 tensor at every replay. Same ops, same inputs: the same bits as computing them
@@ -18,7 +19,7 @@ anew.
 >>> import torch
 >>> from torch.fx.experimental.proxy_tensor import make_fx
 >>> g = make_fx(lambda x: x * torch.arange(3.0))(torch.ones(3))
->>> fn = replay_function(fold_constants(g))
+>>> fn = replay_function(simplify(g))
 >>> fn(torch.full((3,), 2.0))
 tensor([0., 2., 4.])
 """
@@ -33,10 +34,6 @@ from torch import fx
 _PLAIN = (type(None), bool, int, str)
 # Ops whose result is a view of their input without their schema saying so.
 _UNANNOTATED_VIEWS = frozenset({torch.ops.aten._unsafe_view.default, torch.ops.aten._reshape_alias.default})
-
-
-def _node_args(node: fx.Node) -> list[fx.Node]:
-    return list(node.all_input_nodes)
 
 
 def _foldable_op(node: fx.Node) -> bool:
@@ -75,14 +72,20 @@ def _may_share(node: fx.Node) -> bool:
     return True
 
 
-def fold_constants(module: fx.GraphModule) -> fx.GraphModule:
-    """``module`` with every node that depends on no input (and no tensor attribute,
-    which may change between replays) replaced by its value, computed now."""
+def simplify(module: fx.GraphModule) -> fx.GraphModule:
+    """``module`` for a replay under ``no_grad``: without ``detach`` nodes (the
+    identity there), with every node that depends on no input (and no tensor
+    attribute, which may change between replays) replaced by its value, computed
+    now, and without the nodes nothing uses (in-place ops count as used)."""
     graph = module.graph
+    for node in list(graph.nodes):
+        if node.op == "call_function" and node.target is torch.ops.aten.detach.default:
+            node.replace_all_uses_with(node.args[0])
+            graph.erase_node(node)
     values: dict[fx.Node, torch.Tensor] = {}
     for node in list(graph.nodes):
-        inputs = _node_args(node)
-        if not _foldable_op(node) or any(n not in values for n in inputs) or not _may_share(node):
+        if (not _foldable_op(node) or any(n not in values for n in node.all_input_nodes)
+                or not _may_share(node)):
             continue
         args, kwargs = fx.node.map_arg((node.args, node.kwargs), lambda n: values[n])
         values[node] = node.target(*args, **kwargs)
@@ -130,7 +133,7 @@ def replay_function(module: fx.GraphModule):
     nodes = list(module.graph.nodes)
     last_use: dict[fx.Node, fx.Node] = {}
     for node in nodes:
-        for arg in _node_args(node):
+        for arg in node.all_input_nodes:
             last_use[arg] = node
     released: dict[fx.Node, list[str]] = {}
     for value, user in last_use.items():

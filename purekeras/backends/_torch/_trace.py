@@ -47,7 +47,7 @@ import torch
 
 from .._host import NUMPY_TYPES
 from ._convert import asarray, tensor_leaves
-from ._replay import fold_constants, replay_function
+from ._replay import replay_function, simplify
 
 MAX_SIGNATURES = 64
 _EAGER = "eager"  # a signature that runs eagerly for good
@@ -100,7 +100,7 @@ class _Graph:
         if odd:
             raise TypeError(f"it returns {', '.join(sorted(odd))} objects, which a graph cannot rebuild "
                             "(return tensors and plain Python values)")
-        self.module = fold_constants(_without_detach(module))
+        self.module = simplify(module)
         self.replay = replay_function(self.module)
         self.out_treedef = output["treedef"]
 
@@ -109,19 +109,6 @@ class _Graph:
             results = iter(self.replay(*tensors))
         out = [next(results) if t else c for t, c in zip(self.out_is_tensor, self.out_constants)]
         return optree.tree_unflatten(self.out_treedef, out)
-
-
-def _without_detach(module):
-    """``detach`` is the identity when the graph runs under ``no_grad``: drop it, and
-    the ops nothing uses (in-place ops count as used)."""
-    graph = module.graph
-    for node in list(graph.nodes):
-        if node.op == "call_function" and node.target is torch.ops.aten.detach.default:
-            node.replace_all_uses_with(node.args[0])
-            graph.erase_node(node)
-    graph.eliminate_dead_code()
-    module.recompile()
-    return module
 
 
 def traced(fn, static_argnums: tuple[int, ...]):
@@ -177,13 +164,10 @@ def traced(fn, static_argnums: tuple[int, ...]):
             entry = graphs.get(key, 0)
         except TypeError:  # an unhashable non-tensor leaf: nothing to key a graph on
             return fn(*args, **kwargs)
-        if isinstance(entry, _Graph):
-            return entry([leaf for leaf in leaves if isinstance(leaf, torch.Tensor)])
         if entry == 1:
             entry = trace(key, treedef, leaves)
-            if isinstance(entry, _Graph):
-                return entry([leaf for leaf in leaves if isinstance(leaf, torch.Tensor)])
-            return fn(*args, **kwargs)
+        if isinstance(entry, _Graph):
+            return entry([leaf for leaf in leaves if isinstance(leaf, torch.Tensor)])
         if entry == 0 and len(graphs) >= MAX_SIGNATURES:
             warn_once("signatures", f"was called with more than {MAX_SIGNATURES} input signatures (shapes, "
                                     "dtypes, values of Python numbers); new ones run eagerly. Pass numbers "
