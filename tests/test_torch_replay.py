@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 from torch.fx.experimental.proxy_tensor import make_fx
 
-from purekeras.backends._torch._replay import replay_function, simplify
+from purekeras.backends._torch._replay import _entry, donated_clones, replay_function, simplify
 
 
 def _replayed(fn, *example):
@@ -89,3 +89,49 @@ def test_a_value_reshaped_by_unsafe_view_is_not_shared():
         first, returned = replay(torch.ones(1))
         assert float(first) == 150.0 and float(returned.sum()) == 120.0
         returned.add_(100.0)
+
+
+def _donated(fn, *example):
+    graph = make_fx(fn)(*example).graph
+    inputs = [n for n in graph.nodes if n.op == "placeholder"]
+    return {c.args[0].name for c in donated_clones(graph, set(inputs[:1]))}
+
+
+def _update(p, g):
+    out = p.clone()
+    torch._foreach_add_([out], [g])  # how torch's fused kernels are traced: copy, then write
+    return out
+
+
+def test_a_donated_input_replaces_its_copy_only_when_nothing_sees_the_write():
+    p, g = torch.zeros(2, 3), torch.ones(2, 3)
+    assert _donated(lambda p, g: [_update(p, g), p.sum() * 2], p, g) == set()  # read after the write
+    assert _donated(lambda p, g: [p.t().sum(), _update(p, g)], p, g) == {"p_1"}  # read (via a view) before
+    assert _donated(lambda p, g: [_update(p, g), p.t()], p, g) == set()  # returned through a view
+    assert _donated(lambda p, g: [_update(p, g), p], p, g) == set()  # returned as it is
+    assert _donated(lambda p, g: [p.clone() * g], p, g) == set()  # a copy no op writes: kept
+    assert _donated(lambda p, g: [_update(g, p)], p, g) == set()  # the copy of an input not donated
+    assert _donated(lambda p, g: [_update(p, g)], torch.zeros(3, 2).t(), g) == {"p_1"}  # keeps its layout
+    assert _donated(lambda p, g: [_update(p.contiguous(), g)], torch.zeros(3, 2).t(), g) == set()  # changes it
+
+    module = make_fx(lambda p, g: [p.t().sum(), _update(p, g)])(p, g)
+    inputs = [n for n in module.graph.nodes if n.op == "placeholder"]
+    replay = replay_function(module, donated_clones(module.graph, set(inputs[:1])))
+    total, out = replay(p, g)
+    assert float(total) == 0.0 and torch.equal(out, g) and torch.equal(p, g)  # written in place
+    assert out is not p and out.data_ptr() == p.data_ptr()
+
+
+def test_ops_run_through_torch_bindings_only_where_they_dispatch_to_the_recorded_overload():
+    module = make_fx(lambda x: [torch.mm(x, x), x.to(torch.float64)])(torch.ones(2, 2))
+    entries = {n.target: _entry(module, n) for n in module.graph.nodes if n.op == "call_function"}
+    assert entries[torch.ops.aten.mm.default] is torch.mm
+    assert entries[torch.ops.aten._to_copy.default] == torch.ops.aten._to_copy.default._op  # no binding
+    graph = torch.fx.Graph()
+    x = graph.placeholder("x")
+    x.meta["val"] = torch.ones(2)
+    node = graph.call_function(torch.ops.aten.add.Scalar, (x, 2))
+    graph.output([node])
+    module = torch.fx.GraphModule(torch.nn.Module(), graph)
+    assert _entry(module, node) == torch.ops.aten.add.Scalar._op  # torch.add(x, 2) would be add.Tensor
+    assert replay_function(module)(torch.ones(2))[0].tolist() == [3.0, 3.0]

@@ -26,8 +26,16 @@ How a call goes:
   every call: pass it as a tensor), with one warning.
 - The replay (``_replay``: generated calls to the ops' C++ entry points, with the
   values that depend on no input computed once) runs under ``torch.no_grad``:
-  gradients the function takes are ops in the graph already. Tensors the function reads from its closure are read at
-  replay time, as eagerly.
+  gradients the function takes are ops in the graph already. Tensors the
+  function reads from its closure are read at replay time, as eagerly.
+- Donation (``donate_argnums``, the train state by default, as ``jax.jit``): where
+  the graph copies a donated tensor only to update the copy in place (torch's
+  fused Adam), the replay updates the donated tensor itself and returns it under
+  a new tensor object, and the caller's object is emptied (shape ``(0,)``): a
+  stale state fails loudly instead of reading updated values, as JAX raises on a
+  deleted array. The other donated tensors are left as they were. Donated tensors
+  that are views, inference tensors, or share memory with another input run the
+  copying graph instead; so does every eager call.
 
 >>> import torch
 >>> from purekeras.backends._torch._trace import traced
@@ -47,7 +55,7 @@ import torch
 
 from .._host import NUMPY_TYPES
 from ._convert import asarray, tensor_leaves
-from ._replay import replay_function, simplify
+from ._replay import donated_clones, replay_function, simplify
 
 MAX_SIGNATURES = 64
 _EAGER = "eager"  # a signature that runs eagerly for good
@@ -55,6 +63,8 @@ _EAGER = "eager"  # a signature that runs eagerly for good
 _CONSTANT_TYPES = (type(None), bool, int, float, complex, str, bytes, torch.dtype, torch.device)
 # make_fx patches process-wide state while it traces: one trace at a time.
 _TRACING = threading.Lock()
+# Set on the tensor objects a donating replay emptied.
+_DONATED = "_purekeras_donated"
 
 
 def _leaf_key(leaf):
@@ -70,11 +80,26 @@ def _inside_transform() -> bool:
     return torch._C._functorch.peek_interpreter_stack() is not None or torch._C._is_any_autocast_enabled()
 
 
+def _check_fresh(name: str, leaves: list) -> None:
+    """A clear error for a call given tensors that an earlier call donated (emptied)."""
+    if any(getattr(leaf, _DONATED, False) for leaf in leaves if isinstance(leaf, torch.Tensor)):
+        raise ValueError(
+            f"pk.jit(backend='torch'): {name!r} was given tensors that an earlier call donated: that call "
+            "updated them in place, returned them as new tensors and emptied the old ones (as jax.jit "
+            "deletes donated arrays). Pass the state that call returned, or give pk.jit donate_argnums=() "
+            "to keep the inputs intact.")
+
+
+def _storage(tensor: torch.Tensor) -> int:
+    return tensor.untyped_storage().data_ptr()
+
+
 class _Graph:
     """One traced signature: the ATen graph over the tensor leaves of the arguments,
-    and how to rebuild the output tree (non-tensor output leaves are constants)."""
+    and how to rebuild the output tree (non-tensor output leaves are constants).
+    ``donated``: whether each leaf belongs to a donated argument."""
 
-    def __init__(self, fn, treedef, leaves):
+    def __init__(self, fn, treedef, leaves, donated):
         from torch.fx.experimental.proxy_tensor import make_fx
 
         is_tensor = [isinstance(leaf, torch.Tensor) for leaf in leaves]
@@ -103,18 +128,62 @@ class _Graph:
         self.module = simplify(module)
         self.replay = replay_function(self.module)
         self.out_treedef = output["treedef"]
+        self._plan_donation([d for d, t in zip(donated, is_tensor) if t])
+
+    def _plan_donation(self, donated: list[bool]) -> None:
+        """The replay that writes into donated inputs, and the inputs it writes."""
+        graph = self.module.graph
+        inputs = [node for node in graph.nodes if node.op == "placeholder"]
+        reuse = donated_clones(graph, {node for node, d in zip(inputs, donated) if d})
+        position = {node: i for i, node in enumerate(inputs)}
+        self.written = sorted(position[node] for node in reuse.values())
+        self.others = [i for i in range(len(inputs)) if i not in set(self.written)]
+        # Tensors the graph reads from the function's closure: they must not share memory
+        # with a tensor the replay writes.
+        self.closure = [getattr(self.module, node.target) for node in graph.nodes
+                        if node.op == "get_attr" and not node.target.startswith("_folded_")]
+        self.replay_donating = replay_function(self.module, reuse) if reuse else None
+
+    def _may_write(self, tensors: list) -> bool:
+        """Whether the donated inputs the replay writes are distinct plain tensors that
+        share memory with no other input."""
+        written = [tensors[i] for i in self.written]
+        if any(t._is_view() or t.is_inference() for t in written):
+            return False
+        own = {_storage(t) for t in written}
+        if len(own) != len(written):
+            return False
+        return own.isdisjoint([_storage(tensors[i]) for i in self.others] + [_storage(t) for t in self.closure])
 
     def __call__(self, tensors):
         with torch.no_grad():
-            results = iter(self.replay(*tensors))
+            if self.replay_donating is not None and self._may_write(tensors):
+                results = self.replay_donating(*tensors)
+                for i in self.written:  # the caller's objects: emptied, and marked for _check_fresh
+                    tensors[i].set_()
+                    setattr(tensors[i], _DONATED, True)
+            else:
+                results = self.replay(*tensors)
+        results = iter(results)
         out = [next(results) if t else c for t, c in zip(self.out_is_tensor, self.out_constants)]
         return optree.tree_unflatten(self.out_treedef, out)
 
 
-def traced(fn, static_argnums: tuple[int, ...]):
+def _donated_leaves(treedef, num_args: int, donate_argnums: frozenset) -> list[bool]:
+    """Whether each leaf of ``(args, kwargs)`` (flattened as ``treedef``) is in a donated argument."""
+    positions = optree.tree_unflatten(treedef, list(range(treedef.num_leaves)))[0]
+    donated = set()
+    for i in donate_argnums:
+        if i < num_args:
+            donated.update(optree.tree_leaves(positions[i], none_is_leaf=False))
+    return [i in donated for i in range(treedef.num_leaves)]
+
+
+def traced(fn, static_argnums: tuple[int, ...], donate_argnums: tuple[int, ...] = ()):
     """``fn`` traced per input signature and replayed (see the module docstring);
     NumPy leaves of the non-static arguments become tensors."""
     static = frozenset(static_argnums)
+    donate = frozenset(donate_argnums) - static
     graphs: dict = {}  # signature -> _Graph, _EAGER, or the number of eager calls so far
     warned: set = set()
     name = getattr(fn, "__name__", repr(fn))
@@ -124,7 +193,7 @@ def traced(fn, static_argnums: tuple[int, ...]):
             warned.add(kind)
             warnings.warn(f"pk.jit(backend='torch'): {name!r} {message}", RuntimeWarning, stacklevel=stacklevel)
 
-    def trace(key, treedef, leaves):
+    def trace(key, treedef, leaves, num_args):
         with _TRACING:
             entry = graphs.get(key)
             if not isinstance(entry, int):  # another thread traced it meanwhile
@@ -133,7 +202,7 @@ def traced(fn, static_argnums: tuple[int, ...]):
                 graphs[key] = _EAGER  # the caller differentiates through the call
                 return _EAGER
             try:
-                entry = _Graph(fn, treedef, leaves)
+                entry = _Graph(fn, treedef, leaves, _donated_leaves(treedef, num_args, donate))
             except Exception as error:  # noqa: BLE001 - any tracing failure means: stay eager
                 entry = _EAGER
                 first_line = str(error).splitlines()[0] if str(error) else ""
@@ -165,9 +234,10 @@ def traced(fn, static_argnums: tuple[int, ...]):
         except TypeError:  # an unhashable non-tensor leaf: nothing to key a graph on
             return fn(*args, **kwargs)
         if entry == 1:
-            entry = trace(key, treedef, leaves)
+            entry = trace(key, treedef, leaves, len(args))
         if isinstance(entry, _Graph):
             return entry([leaf for leaf in leaves if isinstance(leaf, torch.Tensor)])
+        _check_fresh(name, leaves)
         if entry == 0 and len(graphs) >= MAX_SIGNATURES:
             warn_once("signatures", f"was called with more than {MAX_SIGNATURES} input signatures (shapes, "
                                     "dtypes, values of Python numbers); new ones run eagerly. Pass numbers "

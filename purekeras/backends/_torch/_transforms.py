@@ -186,11 +186,13 @@ def jit(fn, donate_argnums, static_argnums, compile=None):
     dynamic=False)`` (Inductor: seconds to compile, see benchmarks/RESULTS.md);
     ``False``: op by op, for debugging. The facade passes NumPy batches straight
     into jitted steps, so NumPy leaves of the (non-static) arguments become
-    tensors; donation is a no-op."""
+    tensors. Donation: the traced replay updates donated tensors in place where
+    the graph would copy them for an in-place kernel (``_trace``); elsewhere a
+    no-op."""
     if compile is None:
         from ._trace import traced
 
-        return traced(fn, static_argnums)
+        return traced(fn, static_argnums, donate_argnums)
     static = frozenset(static_argnums)
     if compile:
         fn = torch.compile(fn, fullgraph=True, dynamic=False)

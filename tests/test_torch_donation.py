@@ -1,0 +1,112 @@
+"""Donation on PyTorch (``pk.jit``'s ``donate_argnums``, the train state by default):
+the traced replay updates donated tensors in place where the graph would copy them
+for an in-place kernel, returns them as new tensor objects and empties the caller's
+(``backends/_torch/_trace.py``); anything that could see the write takes the copying
+replay instead."""
+from __future__ import annotations
+
+import numpy as np
+import optree
+import pytest
+import torch
+
+import purekeras as pk
+from purekeras import optim, random, train
+
+from .training_models import SCCE, SPEC, cnn
+
+
+def _batch(seed):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(12, 6, 6, 1)).astype(np.float32), rng.integers(0, 3, size=12).astype(np.int32)
+
+
+def _parts():
+    model = cnn()
+    opt = optim.Adam(learning_rate=0.01)
+    ts = train.init_state(model, opt, random.key(3, backend="torch"), SPEC)
+    return ts, train.make_train_step(model, SCCE(from_logits=True), opt)
+
+
+def _bits(tree):
+    return [np.asarray(v).tobytes() for v in optree.tree_leaves(tree, none_is_leaf=False)]
+
+
+def _slots(ts):
+    """The tensors Adam updates in place when donated: params, m and v."""
+    return optree.tree_leaves((ts.params, ts.opt_state.slots.m, ts.opt_state.slots.v))
+
+
+def test_donated_steps_equal_copying_steps_bitwise_and_empty_the_old_state():
+    ts, step_fn = _parts()
+    donating = pk.jit(step_fn, backend="torch")
+    copying = pk.jit(step_fn, backend="torch", donate_argnums=())
+    ts_d, ts_c = ts, ts
+    for i in range(5):
+        before = ts_d
+        ts_c, logs_c = copying(ts_c, _batch(i))
+        ts_d, logs_d = donating(ts_d, _batch(i))
+        assert _bits((ts_d, logs_d)) == _bits((ts_c, logs_c))
+        emptied = [t.numel() == 0 for t in _slots(before)]
+        assert all(emptied) if i >= 1 else not any(emptied)  # eager first, then traced and replayed
+        assert before.step.shape == ()  # a donated tensor no op writes stays intact
+    assert all(t.numel() > 0 for t in _slots(ts_d))
+
+
+def test_a_donated_state_used_again_raises_a_clear_error():
+    ts, step_fn = _parts()
+    step = pk.jit(step_fn, backend="torch")
+    for i in range(3):
+        stale, (ts, _) = ts, step(ts, _batch(i))
+    with pytest.raises(ValueError, match="donated.*Pass the state that call returned.*donate_argnums=\\(\\)"):
+        step(stale, _batch(0))
+
+
+def test_without_donation_the_inputs_stay_intact():
+    ts, step_fn = _parts()
+    step = pk.jit(step_fn, backend="torch", donate_argnums=())
+    kept = _bits(ts)
+    for i in range(4):
+        step(ts, _batch(i))
+    assert _bits(ts) == kept
+
+
+def test_donated_views_and_shared_tensors_take_the_copying_replay():
+    """A param that is a view of a caller's tensor, and Adam slots m and v that are one
+    tensor: writing in place would change the caller's tensor or one slot through the
+    other. Neither happens; results equal the copying replay's."""
+    ts, step_fn = _parts()
+    caller_kernel = ts.params["dense"]["kernel"].clone()
+    m, v = ts.opt_state.slots.m, ts.opt_state.slots.v
+    shared = {"dense": dict(v["dense"], kernel=m["dense"]["kernel"])}
+    odd = ts._replace(params=dict(ts.params, dense=dict(ts.params["dense"], kernel=caller_kernel[:])),
+                      opt_state=ts.opt_state._replace(slots=ts.opt_state.slots._replace(v=dict(v, **shared))))
+    kept = caller_kernel.clone()
+    donating = pk.jit(step_fn, backend="torch")
+    copying = pk.jit(step_fn, backend="torch", donate_argnums=())
+    for i in range(3):
+        got, want = donating(odd, _batch(i)), copying(odd, _batch(i))
+        assert _bits(got) == _bits(want)
+    assert torch.equal(caller_kernel, kept)
+    assert all(t.numel() > 0 for t in _slots(odd))
+
+
+def test_a_tensor_the_function_closes_over_is_never_written():
+    closed = torch.zeros(3)
+
+    def bump(p, g):
+        out = p.clone()
+        torch._foreach_add_([out], [g])  # the clone-then-write pattern of torch's fused kernels
+        return out, closed * 1.0  # reads the closure after the write
+
+    jitted = pk.jit(bump, backend="torch")
+    for _ in range(3):
+        out, seen = jitted(closed, torch.ones(3))  # the donated input is the closed-over tensor
+    assert torch.equal(out, torch.ones(3)) and torch.equal(seen, torch.zeros(3))
+    assert torch.equal(closed, torch.zeros(3))
+    p = torch.zeros(3)
+    for _ in range(3):  # the signature's graph exists: replays write into p and empty it
+        p_next, _seen = jitted(p, torch.ones(3))
+        assert p.numel() == 0
+        p = p_next
+    assert torch.equal(p, torch.full((3,), 3.0))
