@@ -3,7 +3,10 @@
 JAX: ``jax.jit`` with the train state (argument 0) donated, so its buffers are
 reused in place. PyTorch: by default eager on a signature's first call, traced
 into an ATen graph on its second and replayed after (NumPy arguments become
-tensors; ``backends/_torch/_trace.py``); ``compile=True`` gives
+tensors; ``backends/_torch/_trace.py``); the replay updates donated tensors in
+place where the graph would copy them (the optimizer's params and slots), and
+empties the caller's objects, so a donated state read again fails as it does on
+JAX (``donate_argnums=()`` keeps the inputs); ``compile=True`` gives
 ``torch.compile(fullgraph=True)``, whose compile time (10-35 s per step function
 on 2 cores) outweighs its gains for small models (``benchmarks/RESULTS.md``);
 ``compile=False`` runs op by op. TensorFlow: ``tf.function(jit_compile=True)``

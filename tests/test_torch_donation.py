@@ -110,3 +110,16 @@ def test_a_tensor_the_function_closes_over_is_never_written():
         assert p.numel() == 0
         p = p_next
     assert torch.equal(p, torch.full((3,), 3.0))
+
+
+def test_numpy_values_taken_from_a_state_do_not_change_with_later_donated_steps():
+    ts, step_fn = _parts()
+    step = pk.jit(step_fn, backend="torch")
+    for i in range(2):
+        ts, _ = step(ts, _batch(i))
+    taken = pk.ops.convert_to_numpy(ts.params["dense"]["kernel"])
+    kept = taken.copy()
+    for i in range(2):
+        ts, _ = step(ts, _batch(i))
+    assert np.array_equal(taken, kept)
+    assert not np.array_equal(pk.ops.convert_to_numpy(ts.params["dense"]["kernel"]), kept)

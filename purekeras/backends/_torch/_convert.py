@@ -111,14 +111,18 @@ def to_numpy(x) -> np.ndarray:
     """A NumPy copy of tensor ``x``; bfloat16 becomes ``ml_dtypes.bfloat16`` as in JAX."""
     if not isinstance(x, torch.Tensor):
         return np.asarray(x)
+    on_host = x.device.type == "cpu"  # .cpu() of a CPU tensor shares its memory: copy below
     x = x.detach().cpu().resolve_conj().resolve_neg()
     if x.dtype == torch.bfloat16:
         try:
             import ml_dtypes
         except ImportError:  # without ml_dtypes NumPy has no bfloat16: widen exactly
             return x.to(torch.float32).numpy()
-        return x.view(torch.int16).numpy().view(ml_dtypes.bfloat16)
-    return x.numpy()
+        array = x.view(torch.int16).numpy().view(ml_dtypes.bfloat16)
+    else:
+        array = x.numpy()
+    # A donated train state is updated in place (pk.jit): a view would change with it.
+    return array.copy() if on_host else array
 
 
 _WEAK_BITS = {int: 1, float: 2, complex: 4}
