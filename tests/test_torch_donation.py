@@ -123,3 +123,16 @@ def test_numpy_values_taken_from_a_state_do_not_change_with_later_donated_steps(
         ts, _ = step(ts, _batch(i))
     assert np.array_equal(taken, kept)
     assert not np.array_equal(pk.ops.convert_to_numpy(ts.params["dense"]["kernel"]), kept)
+
+
+def test_numpy_leaves_of_a_donated_argument_are_copied_and_numpy_batches_are_only_read():
+    ts, step_fn = _parts()
+    numpy_ts = optree.tree_map(lambda t: np.array(t.numpy()), ts)
+    kept_state = _bits(numpy_ts)
+    x, y = _batch(0)
+    kept_batch = (x.copy(), y.copy())
+    step = pk.jit(step_fn, backend="torch")
+    outs = [step(numpy_ts, (x, y)) for _ in range(3)]  # the same NumPy state every call
+    assert _bits(numpy_ts) == kept_state
+    assert np.array_equal(x, kept_batch[0]) and np.array_equal(y, kept_batch[1])
+    assert _bits(outs[0]) == _bits(outs[2])

@@ -233,7 +233,7 @@ def _is_torch_data_loader(x) -> bool:
 
 
 def _tensor_to_numpy(value):
-    """A PyTorch tensor as NumPy (no copy for a CPU tensor); anything else as it is."""
+    """A PyTorch tensor as a NumPy copy; anything else as it is."""
     if type(value).__module__.partition(".")[0] != "torch":
         return value
     from ..backends import get_backend
@@ -246,7 +246,7 @@ class TorchDataLoaderAdapter(IterableAdapter):
 
     Re-iterable (one pass of the loader per epoch; shuffling is the loader's own).
     The default collate gives each batch as a list: it is read as that tuple.
-    Tensors become NumPy arrays (no copy on CPU) and go through the same padding
+    Tensors become NumPy arrays and go through the same padding
     and masking as any iterable: a short last batch (``drop_last=False``) is padded
     to ``loader.batch_size``, so the step never retraces. Shapes for building the
     model come from ``collate_fn([dataset[0]])``, so no batch is drawn (and the

@@ -82,6 +82,22 @@ def _from_numpy(array: np.ndarray, dtype: torch.dtype | None) -> torch.Tensor:
     return tensor if dtype is None or tensor.dtype == dtype else tensor.to(dtype)
 
 
+def host_tensor(array) -> torch.Tensor:
+    """NumPy ``array`` as a tensor that shares its memory where it can (a writeable,
+    C-contiguous array of a dtype the backends compute in), else a private copy as
+    ``asarray`` makes. For values a function only reads, such as a batch.
+
+    >>> import numpy as np
+    >>> a = np.ones(3, np.float32)
+    >>> host_tensor(a).data_ptr() == a.ctypes.data, host_tensor(a.astype(np.float64)).dtype
+    (True, torch.float32)
+    """
+    if (isinstance(array, np.ndarray) and array.flags.writeable and array.flags.c_contiguous
+            and array.dtype.kind in "biufc" and array.dtype.name not in _CANONICAL):
+        return torch.from_numpy(array)
+    return asarray(array)
+
+
 def _from_scalar(x, dtype: torch.dtype | None) -> torch.Tensor:
     if dtype is None:
         dtype = DTYPES[_PYTHON_DEFAULT[type(x)]]

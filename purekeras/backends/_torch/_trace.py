@@ -24,10 +24,13 @@ How a call goes:
   grad (the caller differentiates through the call). So does a function called
   with more than ``MAX_SIGNATURES`` signatures (a Python number that changes
   every call: pass it as a tensor), with one warning.
-- The replay (``_replay``: generated calls to the ops' C++ entry points, with the
-  values that depend on no input computed once) runs under ``torch.no_grad``:
+- The replay (``_replay``: generated calls to torch's bindings of the ops, with
+  the values that depend on no input computed once) runs under ``torch.no_grad``:
   gradients the function takes are ops in the graph already. Tensors the
   function reads from its closure are read at replay time, as eagerly.
+- NumPy leaves become tensors: sharing NumPy's memory where it allows (a pure
+  function only reads a batch), copied in donated arguments (the replay may write
+  those).
 - Donation (``donate_argnums``, the train state by default, as ``jax.jit``): where
   the graph copies a donated tensor only to update the copy in place (torch's
   fused Adam), the replay updates the donated tensor itself and returns it under
@@ -54,7 +57,7 @@ import optree
 import torch
 
 from .._host import NUMPY_TYPES
-from ._convert import asarray, tensor_leaves
+from ._convert import asarray, host_tensor
 from ._replay import donated_clones, replay_function, simplify
 
 MAX_SIGNATURES = 64
@@ -169,14 +172,23 @@ class _Graph:
         return optree.tree_unflatten(self.out_treedef, out)
 
 
-def _donated_leaves(treedef, num_args: int, donate_argnums: frozenset) -> list[bool]:
-    """Whether each leaf of ``(args, kwargs)`` (flattened as ``treedef``) is in a donated argument."""
-    positions = optree.tree_unflatten(treedef, list(range(treedef.num_leaves)))[0]
-    donated = set()
-    for i in donate_argnums:
-        if i < num_args:
-            donated.update(optree.tree_leaves(positions[i], none_is_leaf=False))
-    return [i in donated for i in range(treedef.num_leaves)]
+def _owners(treedef) -> list[int | None]:
+    """The position of the argument each leaf of ``(args, kwargs)`` (flattened as
+    ``treedef``) belongs to; ``None`` for keyword arguments."""
+    args = optree.tree_unflatten(treedef, list(range(treedef.num_leaves)))[0]
+    owners: list[int | None] = [None] * treedef.num_leaves
+    for position, arg in enumerate(args):
+        for leaf in optree.tree_leaves(arg, none_is_leaf=False):
+            owners[leaf] = position
+    return owners
+
+
+def _converters(treedef, static: frozenset, donate: frozenset) -> list:
+    """How each leaf's NumPy value becomes a tensor: kept (static arguments), copied
+    (donated ones: the replay may write them), else shared where NumPy allows (the
+    function only reads them: no copy of each batch)."""
+    return [None if owner in static else asarray if owner in donate else host_tensor
+            for owner in _owners(treedef)]
 
 
 def traced(fn, static_argnums: tuple[int, ...], donate_argnums: tuple[int, ...] = ()):
@@ -185,6 +197,7 @@ def traced(fn, static_argnums: tuple[int, ...], donate_argnums: tuple[int, ...] 
     static = frozenset(static_argnums)
     donate = frozenset(donate_argnums) - static
     graphs: dict = {}  # signature -> _Graph, _EAGER, or the number of eager calls so far
+    converters: dict = {}  # tree structure -> how each NumPy leaf becomes a tensor
     warned: set = set()
     name = getattr(fn, "__name__", repr(fn))
 
@@ -193,7 +206,7 @@ def traced(fn, static_argnums: tuple[int, ...], donate_argnums: tuple[int, ...] 
             warned.add(kind)
             warnings.warn(f"pk.jit(backend='torch'): {name!r} {message}", RuntimeWarning, stacklevel=stacklevel)
 
-    def trace(key, treedef, leaves, num_args):
+    def trace(key, treedef, leaves):
         with _TRACING:
             entry = graphs.get(key)
             if not isinstance(entry, int):  # another thread traced it meanwhile
@@ -202,7 +215,7 @@ def traced(fn, static_argnums: tuple[int, ...], donate_argnums: tuple[int, ...] 
                 graphs[key] = _EAGER  # the caller differentiates through the call
                 return _EAGER
             try:
-                entry = _Graph(fn, treedef, leaves, _donated_leaves(treedef, num_args, donate))
+                entry = _Graph(fn, treedef, leaves, [owner in donate for owner in _owners(treedef)])
             except Exception as error:  # noqa: BLE001 - any tracing failure means: stay eager
                 entry = _EAGER
                 first_line = str(error).splitlines()[0] if str(error) else ""
@@ -220,11 +233,13 @@ def traced(fn, static_argnums: tuple[int, ...], donate_argnums: tuple[int, ...] 
             return fn(*args, **kwargs)
         leaves, treedef = optree.tree_flatten((args, kwargs), none_is_leaf=False)
         if any(isinstance(leaf, NUMPY_TYPES) for leaf in leaves):  # NumPy batches become tensors
-            if static:  # static arguments keep their NumPy leaves
-                args = tuple(a if i in static else tensor_leaves(a) for i, a in enumerate(args))
-                leaves, treedef = optree.tree_flatten((args, tensor_leaves(kwargs)), none_is_leaf=False)
-            else:
-                leaves = [asarray(leaf) if isinstance(leaf, NUMPY_TYPES) else leaf for leaf in leaves]
+            plan = converters.get(treedef)
+            if plan is None:
+                if len(converters) >= MAX_SIGNATURES:
+                    converters.clear()
+                plan = converters[treedef] = _converters(treedef, static, donate)
+            leaves = [convert(leaf) if convert is not None and isinstance(leaf, NUMPY_TYPES) else leaf
+                      for leaf, convert in zip(leaves, plan)]
             args, kwargs = optree.tree_unflatten(treedef, leaves)
         if _inside_transform():
             return fn(*args, **kwargs)
@@ -234,7 +249,7 @@ def traced(fn, static_argnums: tuple[int, ...], donate_argnums: tuple[int, ...] 
         except TypeError:  # an unhashable non-tensor leaf: nothing to key a graph on
             return fn(*args, **kwargs)
         if entry == 1:
-            entry = trace(key, treedef, leaves, len(args))
+            entry = trace(key, treedef, leaves)
         if isinstance(entry, _Graph):
             return entry([leaf for leaf in leaves if isinstance(leaf, torch.Tensor)])
         _check_fresh(name, leaves)
