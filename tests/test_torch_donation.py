@@ -28,8 +28,8 @@ def _parts():
     return ts, train.make_train_step(model, SCCE(from_logits=True), opt)
 
 
-def _bits(tree):
-    return [np.asarray(v).tobytes() for v in optree.tree_leaves(tree, none_is_leaf=False)]
+def _bits(tree):  # copies: a NumPy view of a tensor would keep it from being donated
+    return [pk.ops.convert_to_numpy(v).tobytes() for v in optree.tree_leaves(tree, none_is_leaf=False)]
 
 
 def _slots(ts):
@@ -136,3 +136,43 @@ def test_numpy_leaves_of_a_donated_argument_are_copied_and_numpy_batches_are_onl
     assert _bits(numpy_ts) == kept_state
     assert np.array_equal(x, kept_batch[0]) and np.array_equal(y, kept_batch[1])
     assert _bits(outs[0]) == _bits(outs[2])
+
+
+def test_outputs_never_share_memory_with_a_numpy_batch_the_caller_reuses():
+    """Batches share NumPy's memory (no copy per step); an output that is a view of one
+    (a Flatten model's prediction) is copied, in the graph and in eager calls."""
+    flatten = pk.jit(lambda ts, x: (ts, x.reshape(-1)), backend="torch")
+    buffer = np.ones((2, 2), np.float32)
+    outs = []
+    for _ in range(3):  # eager, traced, replayed
+        outs.append(flatten(torch.zeros(()), buffer)[1])
+        buffer[:] = 7.0
+        buffer[:] = 1.0 if len(outs) < 3 else 5.0
+    assert [o.tolist() for o in outs] == [[1.0] * 4] * 3
+
+    model = pk.Model(pk.nn.Sequential([pk.nn.Flatten()]), backend="torch", input_shape=(None, 2, 2))
+    refilled = np.zeros((3, 2, 2), np.float32)
+
+    def batches():  # one buffer refilled per batch, as many loaders do
+        for k in range(4):
+            refilled[:] = k
+            yield (refilled,)
+
+    assert model.predict(batches(), verbose=0, steps=4)[::3, 0].tolist() == [0.0, 1.0, 2.0, 3.0]
+
+
+def test_donated_tensors_over_numpy_memory_and_big_endian_batches():
+    def bump(p, g):
+        out = p.clone()
+        torch._foreach_add_([out], [g])
+        return out
+
+    caller = np.ones(2, np.float32)
+    jitted = pk.jit(bump, backend="torch")
+    for _ in range(3):  # torch.from_numpy memory is NumPy's: never written
+        assert jitted(torch.from_numpy(caller), torch.ones(2)).tolist() == [2.0, 2.0]
+    assert caller.tolist() == [1.0, 1.0]
+
+    big_endian = np.arange(4, dtype=">f4")
+    double = pk.jit(lambda ts, x: (ts, x * 2.0), backend="torch")
+    assert [double(torch.zeros(()), big_endian)[1].tolist() for _ in range(3)] == [[0.0, 2.0, 4.0, 6.0]] * 3

@@ -110,6 +110,25 @@ def test_a_donated_input_replaces_its_copy_only_when_nothing_sees_the_write():
     assert _donated(lambda p, g: [_update(p, g), p.t()], p, g) == set()  # returned through a view
     assert _donated(lambda p, g: [_update(p, g), p], p, g) == set()  # returned as it is
     assert _donated(lambda p, g: [p.clone() * g], p, g) == set()  # a copy no op writes: kept
+
+    def unbound_after(p, g):
+        first, second = p.unbind(0)  # views handed out in a list
+        return [_update(p, g), first * 1.0, second * 1.0]
+
+    def written_into_after(p, g):
+        acc = torch.zeros(2, 3)
+        seen = acc.view(6)
+        out = _update(p, g)
+        acc.add_(p)  # reads p; its result is acc, not a view of p
+        return [out, seen * 1.0]
+
+    def input_written_after(p, g):
+        out = _update(p, g)
+        p.mul_(0.0)  # impure, but the write must not land in the updated values
+        return [out]
+
+    for fn in (unbound_after, written_into_after, input_written_after):
+        assert _donated(fn, p.clone(), g) == set(), fn.__name__
     assert _donated(lambda p, g: [_update(g, p)], p, g) == set()  # the copy of an input not donated
     assert _donated(lambda p, g: [_update(p, g)], torch.zeros(3, 2).t(), g) == {"p_1"}  # keeps its layout
     assert _donated(lambda p, g: [_update(p.contiguous(), g)], torch.zeros(3, 2).t(), g) == set()  # changes it
@@ -135,3 +154,11 @@ def test_ops_run_through_torch_bindings_only_where_they_dispatch_to_the_recorded
     module = torch.fx.GraphModule(torch.nn.Module(), graph)
     assert _entry(module, node) == torch.ops.aten.add.Scalar._op  # torch.add(x, 2) would be add.Tensor
     assert replay_function(module)(torch.ones(2))[0].tolist() == [3.0, 3.0]
+
+
+def test_a_closed_over_tensor_is_read_at_every_replay_even_under_ones_like():
+    closed = torch.ones(3)
+    module = simplify(make_fx(lambda x: [x.sum() + torch.ones_like(closed) * closed])(torch.ones(2)))
+    replay = replay_function(module)
+    closed.resize_(5).fill_(2.0)  # resized in place between replays
+    assert replay(torch.ones(2))[0].tolist() == [4.0] * 5

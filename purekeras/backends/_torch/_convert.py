@@ -84,7 +84,7 @@ def _from_numpy(array: np.ndarray, dtype: torch.dtype | None) -> torch.Tensor:
 
 def host_tensor(array) -> torch.Tensor:
     """NumPy ``array`` as a tensor that shares its memory where it can (a writeable,
-    C-contiguous array of a dtype the backends compute in), else a private copy as
+    C-contiguous, native-order array of a dtype the backends compute in), else a private copy as
     ``asarray`` makes. For values a function only reads, such as a batch.
 
     >>> import numpy as np
@@ -93,7 +93,7 @@ def host_tensor(array) -> torch.Tensor:
     (True, torch.float32)
     """
     if (isinstance(array, np.ndarray) and array.flags.writeable and array.flags.c_contiguous
-            and array.dtype.kind in "biufc" and array.dtype.name not in _CANONICAL):
+            and array.dtype.isnative and array.dtype.kind in "biufc" and array.dtype.name not in _CANONICAL):
         return torch.from_numpy(array)
     return asarray(array)
 
@@ -127,18 +127,17 @@ def to_numpy(x) -> np.ndarray:
     """A NumPy copy of tensor ``x``; bfloat16 becomes ``ml_dtypes.bfloat16`` as in JAX."""
     if not isinstance(x, torch.Tensor):
         return np.asarray(x)
-    on_host = x.device.type == "cpu"  # .cpu() of a CPU tensor shares its memory: copy below
-    x = x.detach().cpu().resolve_conj().resolve_neg()
+    # A private copy: a donated train state is updated in place (pk.jit), and a NumPy
+    # view of a tensor's memory would change with it (and keep it from being donated).
+    x = x.detach().clone() if x.device.type == "cpu" else x.detach().cpu()
+    x = x.resolve_conj().resolve_neg()
     if x.dtype == torch.bfloat16:
         try:
             import ml_dtypes
         except ImportError:  # without ml_dtypes NumPy has no bfloat16: widen exactly
             return x.to(torch.float32).numpy()
-        array = x.view(torch.int16).numpy().view(ml_dtypes.bfloat16)
-    else:
-        array = x.numpy()
-    # A donated train state is updated in place (pk.jit): a view would change with it.
-    return array.copy() if on_host else array
+        return x.view(torch.int16).numpy().view(ml_dtypes.bfloat16)
+    return x.numpy()
 
 
 _WEAK_BITS = {int: 1, float: 2, complex: 4}

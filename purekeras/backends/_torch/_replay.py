@@ -91,14 +91,19 @@ def _returns_view(node: fx.Node) -> bool:
     return target in _UNANNOTATED_VIEWS or any(r.alias_info is not None for r in target._schema.returns)
 
 
-def _aliases(node: fx.Node) -> list[fx.Node]:
-    """``node`` and the views taken of it, directly or through other views."""
-    found, pending = [], [node]
+def aliases(node: fx.Node) -> list[fx.Node]:
+    """``node`` and every node that may share its memory, directly or through each
+    other: views, results of in-place and ``out=`` ops (the tensor they wrote), and
+    elements of the lists that ops such as ``unbind`` return."""
+    found, pending = {}, [node]
     while pending:
         current = pending.pop()
-        found.append(current)
-        pending.extend(user for user in current.users if _returns_view(user))
-    return found
+        if current in found:
+            continue
+        found[current] = None
+        pending.extend(user for user in current.users
+                       if _returns_view(user) or (user.op == "call_function" and user.target is operator.getitem))
+    return list(found)
 
 
 def _may_share(node: fx.Node) -> bool:
@@ -139,12 +144,11 @@ def donated_clones(graph: fx.Graph, donated) -> dict[fx.Node, fx.Node]:
         source = node.args[0]
         if source not in donated or source in reuse.values() or not _same_layout(node, source):
             continue
-        writes = [order[user] for alias in _aliases(node) for user in alias.users if _writes_to(user, alias)]
+        writes = [order[user] for alias in aliases(node) for user in alias.users if _writes_to(user, alias)]
         if not writes:
             continue
         first_write = min(writes)
-        readers = [(user, alias) for alias in _aliases(source) for user in alias.users
-                   if user is not node and not _returns_view(user)]
+        readers = [(user, alias) for alias in aliases(source) for user in alias.users if user is not node]
         if all(order[user] < first_write and not _writes_to(user, alias) for user, alias in readers):
             reuse[node] = source
     return reuse
@@ -179,7 +183,8 @@ def simplify(module: fx.GraphModule) -> fx.GraphModule:
     for node in list(graph.nodes):
         if not _foldable_op(node) or not _may_share(node):
             continue
-        if node.target in _LAYOUT_ONLY and node.all_input_nodes == [node.args[0]]:
+        if (node.target in _LAYOUT_ONLY and node.all_input_nodes == [node.args[0]]
+                and node.args[0].op != "get_attr"):  # a closed-over tensor may be resized
             like = node.args[0].meta.get("val")
             if not isinstance(like, torch.Tensor):
                 continue

@@ -34,11 +34,16 @@ How a call goes:
 - Donation (``donate_argnums``, the train state by default, as ``jax.jit``): where
   the graph copies a donated tensor only to update the copy in place (torch's
   fused Adam), the replay updates the donated tensor itself and returns it under
-  a new tensor object, and the caller's object is emptied (shape ``(0,)``): a
-  stale state fails loudly instead of reading updated values, as JAX raises on a
-  deleted array. The other donated tensors are left as they were. Donated tensors
-  that are views, inference tensors, or share memory with another input run the
-  copying graph instead; so does every eager call.
+  a new tensor object; the caller's object is emptied (shape ``(0,)``) and marked,
+  so a ``pk.jit`` function given it again raises a ``ValueError`` that says so, and
+  other code sees an empty tensor rather than updated values (JAX raises on any
+  use of a deleted array). Views the caller took of a donated tensor see the
+  update, and a call that fails after the write leaves the donated state partly
+  updated: a donated argument is spent, as on JAX. The other donated tensors are
+  left as they were. Donated tensors that are views, inference tensors, over
+  memory torch does not own (``torch.from_numpy``), or that share memory with
+  another input run the copying graph instead; so does every eager call. Outputs
+  that would share memory with an input that is not donated are copied.
 
 >>> import torch
 >>> from purekeras.backends._torch._trace import traced
@@ -58,7 +63,7 @@ import torch
 
 from .._host import NUMPY_TYPES
 from ._convert import asarray, host_tensor
-from ._replay import donated_clones, replay_function, simplify
+from ._replay import aliases, donated_clones, replay_function, simplify
 
 MAX_SIGNATURES = 64
 _EAGER = "eager"  # a signature that runs eagerly for good
@@ -131,10 +136,11 @@ class _Graph:
         self.module = simplify(module)
         self.replay = replay_function(self.module)
         self.out_treedef = output["treedef"]
-        self._plan_donation([d for d, t in zip(donated, is_tensor) if t])
+        self._plan_memory([d for d, t in zip(donated, is_tensor) if t])
 
-    def _plan_donation(self, donated: list[bool]) -> None:
-        """The replay that writes into donated inputs, and the inputs it writes."""
+    def _plan_memory(self, donated: list[bool]) -> None:
+        """The replay that writes into donated inputs and the inputs it writes; the
+        outputs to copy."""
         graph = self.module.graph
         inputs = [node for node in graph.nodes if node.op == "placeholder"]
         reuse = donated_clones(graph, {node for node, d in zip(inputs, donated) if d})
@@ -143,18 +149,28 @@ class _Graph:
         self.others = [i for i in range(len(inputs)) if i not in set(self.written)]
         # Tensors the graph reads from the function's closure: they must not share memory
         # with a tensor the replay writes.
-        self.closure = [getattr(self.module, node.target) for node in graph.nodes
-                        if node.op == "get_attr" and not node.target.startswith("_folded_")]
+        closure = [node for node in graph.nodes if node.op == "get_attr" and not node.target.startswith("_folded_")]
+        self.closure = [getattr(self.module, node.target) for node in closure]
         self.replay_donating = replay_function(self.module, reuse) if reuse else None
+        # Outputs that may share memory with an input the caller keeps (not donated: a
+        # NumPy batch, say) or with a closed-over tensor are copied, as jax.jit's are.
+        kept = {alias for node, d in zip(inputs, donated) if not d for alias in aliases(node)}
+        kept.update(alias for node in closure for alias in aliases(node))
+        output = next(node for node in graph.nodes if node.op == "output").args[0]
+        self.copied = [k for k, node in enumerate(output) if node in kept]
 
     def _may_write(self, tensors: list) -> bool:
-        """Whether the donated inputs the replay writes are distinct plain tensors that
-        share memory with no other input."""
-        written = [tensors[i] for i in self.written]
-        if any(t._is_view() or t.is_inference() for t in written):
-            return False
-        own = {_storage(t) for t in written}
-        if len(own) != len(written):
+        """Whether the donated inputs the replay writes are distinct tensors that own
+        their memory (not views, not NumPy's or another library's memory, not
+        inference tensors) and share it with no other input."""
+        own = set()
+        for i in self.written:
+            tensor = tensors[i]
+            storage = tensor.untyped_storage()
+            if tensor._is_view() or tensor.is_inference() or not storage.resizable():
+                return False
+            own.add(storage.data_ptr())
+        if len(own) != len(self.written):
             return False
         return own.isdisjoint([_storage(tensors[i]) for i in self.others] + [_storage(t) for t in self.closure])
 
@@ -167,6 +183,8 @@ class _Graph:
                     setattr(tensors[i], _DONATED, True)
             else:
                 results = self.replay(*tensors)
+            for k in self.copied:
+                results[k] = results[k].clone()
         results = iter(results)
         out = [next(results) if t else c for t, c in zip(self.out_is_tensor, self.out_constants)]
         return optree.tree_unflatten(self.out_treedef, out)
@@ -232,22 +250,34 @@ def traced(fn, static_argnums: tuple[int, ...], donate_argnums: tuple[int, ...] 
         if torch.compiler.is_compiling():  # torch.compile traces fn itself
             return fn(*args, **kwargs)
         leaves, treedef = optree.tree_flatten((args, kwargs), none_is_leaf=False)
+        numpy_leaves = plan = None
         if any(isinstance(leaf, NUMPY_TYPES) for leaf in leaves):  # NumPy batches become tensors
             plan = converters.get(treedef)
             if plan is None:
                 if len(converters) >= MAX_SIGNATURES:
                     converters.clear()
                 plan = converters[treedef] = _converters(treedef, static, donate)
+            numpy_leaves = leaves
             leaves = [convert(leaf) if convert is not None and isinstance(leaf, NUMPY_TYPES) else leaf
                       for leaf, convert in zip(leaves, plan)]
-            args, kwargs = optree.tree_unflatten(treedef, leaves)
+
+        def eager():
+            if numpy_leaves is None:
+                return fn(*args, **kwargs)
+            # Private copies of shared NumPy memory: an eager output may be a view of an input
+            # (a graph copies such outputs itself).
+            private = [asarray(n) if convert is host_tensor and isinstance(n, NUMPY_TYPES) else leaf
+                       for n, leaf, convert in zip(numpy_leaves, leaves, plan)]
+            call_args, call_kwargs = optree.tree_unflatten(treedef, private)
+            return fn(*call_args, **call_kwargs)
+
         if _inside_transform():
-            return fn(*args, **kwargs)
+            return eager()
         try:
             key = (treedef, tuple(map(_leaf_key, leaves)))  # static arguments are leaves too
             entry = graphs.get(key, 0)
         except TypeError:  # an unhashable non-tensor leaf: nothing to key a graph on
-            return fn(*args, **kwargs)
+            return eager()
         if entry == 1:
             entry = trace(key, treedef, leaves)
         if isinstance(entry, _Graph):
@@ -257,8 +287,8 @@ def traced(fn, static_argnums: tuple[int, ...], donate_argnums: tuple[int, ...] 
             warn_once("signatures", f"was called with more than {MAX_SIGNATURES} input signatures (shapes, "
                                     "dtypes, values of Python numbers); new ones run eagerly. Pass numbers "
                                     "that change from call to call as tensors.", stacklevel=4)
-            return fn(*args, **kwargs)
-        out = fn(*args, **kwargs)
+            return eager()
+        out = eager()
         if entry == 0:
             graphs[key] = 1  # counted once the eager call has succeeded
         return out
