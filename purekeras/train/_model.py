@@ -319,11 +319,12 @@ class Model:
 
     def _make_function(self, kind: str):
         options = {"backend": self.backend, "compile": self._jit_compile}
-        if kind == "train":
-            return jit(steps.make_train_step(self.spec, self.loss, self.optimizer, metrics=self.metrics),
-                       **options)
-        if kind == "train_unlogged":
+        if kind.startswith("train"):
             step = steps.make_train_step(self.spec, self.loss, self.optimizer, metrics=self.metrics)
+            if kind == "train":
+                return jit(step, **options)
+            if kind == "train_multi":
+                return jit(steps.make_multi_step(step, self.steps_per_execution), **options)
 
             def train_step_unlogged(ts, batch):
                 # No callback reads a batch's logs: leave their ops out of the step (on
@@ -331,9 +332,6 @@ class Model:
                 return step(ts, batch)[0], None
 
             return jit(train_step_unlogged, **options)
-        if kind == "train_multi":
-            step = steps.make_train_step(self.spec, self.loss, self.optimizer, metrics=self.metrics)
-            return jit(steps.make_multi_step(step, self.steps_per_execution), **options)
         if kind == "eval":
             eval_step = steps.make_eval_step(self.spec, self.loss, metrics=self.metrics)
 

@@ -13,12 +13,12 @@ that binding dispatches to the recorded overload for the node's arguments
 released after their last use as ``torch.fx`` does.
 
 ``simplify`` drops ``detach`` nodes (the identity under ``no_grad``) and pairs of
-transposes (autograd's ``t(t(x))``), and computes
-once the nodes that depend on no input's values (``arange``, ``scalar_tensor``,
-``zeros``, ``ones_like`` of an input, as the backward of a mean starts, and what
-is computed from them alone), unless an op writes to them, returns them, or is
-random; the graph then reads the stored tensor at every replay. Same ops, same inputs: the same bits as computing them
-anew.
+transposes (autograd's ``t(t(x))``), and computes once the nodes that depend on
+no input's values (``arange``, ``scalar_tensor``, ``zeros``, ``ones_like`` of an
+input, as the backward of a mean starts, and what is computed from them alone),
+unless an op writes to them, returns them, or is random; the graph then reads the
+stored tensor at every replay. Same ops, same inputs: the same bits as computing
+them anew.
 
 ``donated_clones`` finds the copies a replay may skip when the caller donates
 inputs: an in-place kernel (torch's fused Adam) is traced as ``clone(input)``
@@ -162,10 +162,10 @@ def _same_layout(a: fx.Node, b: fx.Node) -> bool:
 
 def simplify(module: fx.GraphModule) -> fx.GraphModule:
     """``module`` for a replay under ``no_grad``: without ``detach`` nodes (the
-    identity there), with every node that depends on no input (and no tensor of the
-    closure, which may change between replays; tensor literals are constants)
-    replaced by its value, computed now, and without the nodes nothing uses
-    (in-place ops count as used)."""
+    identity there) and ``t(t(x))`` pairs, with every node that depends on no
+    input's values (nor on a tensor of the closure, which may change between
+    replays; tensor literals are constants) replaced by its value, computed now,
+    and without the nodes nothing uses (in-place ops count as used)."""
     graph = module.graph
     for node in list(graph.nodes):
         if node.op == "call_function" and node.target is torch.ops.aten.detach.default:
@@ -232,22 +232,29 @@ def _meta(module: fx.GraphModule, node: fx.Node) -> torch.Tensor:
 def _entry(module: fx.GraphModule, node: fx.Node):
     """The fastest callable that runs ``node``'s overload on its arguments: torch's
     Python binding of that name if, given arguments like the node's, it dispatches
-    to the same overload; else the overload's boxed entry point."""
-    target = node.target
-    name = target._schema.name.split("::", 1)[1]
+    to the same overload; else the overload's boxed entry point. Found once per node
+    (kept in ``node.meta``: a graph's two replays share it)."""
+    if "purekeras_entry" not in node.meta:
+        node.meta["purekeras_entry"] = _binding(module, node) or node.target._op
+    return node.meta["purekeras_entry"]
+
+
+def _binding(module: fx.GraphModule, node: fx.Node):
+    """torch's Python binding for ``node``'s op when it dispatches to the recorded
+    overload (tried once on meta tensors), else ``None``."""
+    name = node.target._schema.name.split("::", 1)[1]
     binding = getattr(torch._C._VariableFunctions, name, None) or getattr(torch._C.TensorBase, name, None)
     if binding is None:
-        return target._op
+        return None
     try:
         args, kwargs = fx.node.map_arg((node.args, node.kwargs), lambda n: _meta(module, n))
         with _FirstOp():
             binding(*args, **kwargs)
     except _Dispatched as dispatched:
-        if dispatched.op is target:
-            return binding
-    except Exception:  # noqa: BLE001 - any other outcome: keep the overload's own entry
-        pass
-    return target._op
+        return binding if dispatched.op is node.target else None
+    except Exception:  # noqa: BLE001 - the binding rejects these arguments: not a match
+        return None
+    return None  # it reached no op
 
 
 class _Source:

@@ -145,8 +145,9 @@ class _Graph:
         inputs = [node for node in graph.nodes if node.op == "placeholder"]
         reuse = donated_clones(graph, {node for node, d in zip(inputs, donated) if d})
         position = {node: i for i, node in enumerate(inputs)}
-        self.written = sorted(position[node] for node in reuse.values())
-        self.others = [i for i in range(len(inputs)) if i not in set(self.written)]
+        written = {position[node] for node in reuse.values()}
+        self.written = sorted(written)
+        self.others = [i for i in range(len(inputs)) if i not in written]
         # Tensors the graph reads from the function's closure: they must not share memory
         # with a tensor the replay writes.
         closure = [node for node in graph.nodes if node.op == "get_attr" and not node.target.startswith("_folded_")]
